@@ -1,0 +1,1 @@
+"""Python helpers of the STEDI lakehouse: what SQL cannot do."""
