@@ -1,0 +1,47 @@
+{#- Where the landing zone is, and how a value becomes a safe SQL literal. -#}
+
+{% macro landing_root() -%}
+    {{ return(env_var('STEDI_LANDING', 'data/landing').rstrip('/')) }}
+{%- endmacro %}
+
+{% macro lake_root() -%}
+    {{ return(env_var('STEDI_LAKE', 'data/lake').rstrip('/')) }}
+{%- endmacro %}
+
+{#- Paths come from the environment: quote them so no value can change the SQL. -#}
+{% macro sql_string(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro check_consent_policy() %}
+    {% if var('consent_policy') not in ['strict', 'rubric'] %}
+        {{ exceptions.raise_compiler_error(
+            "consent_policy must be 'strict' or 'rubric', got '" ~ var('consent_policy') ~ "'"
+        ) }}
+    {% endif %}
+{% endmacro %}
+
+{#- Fail fast, in one line, when a landing folder is missing or empty. -#}
+{% macro check_landing_folders() %}
+    {{ return(adapter.dispatch('check_landing_folders', 'stedi')()) }}
+{% endmacro %}
+
+{% macro default__check_landing_folders() %}
+{% endmacro %}
+
+{% macro duckdb__check_landing_folders() %}
+    {% if execute %}
+        {% for source_name in ['customer', 'accelerometer', 'step_trainer'] %}
+            {% set folder = landing_root() ~ '/' ~ source_name %}
+            {% set found = run_query(
+                "select count(*) from glob(" ~ sql_string(folder ~ '/*.json*') ~ ")"
+            ).columns[0].values()[0] %}
+            {% if found == 0 %}
+                {{ exceptions.raise_compiler_error(
+                    "No landing files (*.json, *.json.gz) in '" ~ folder
+                    ~ "'. Set STEDI_LANDING to the landing folder (it holds customer/, accelerometer/, step_trainer/)."
+                ) }}
+            {% endif %}
+        {% endfor %}
+    {% endif %}
+{% endmacro %}

@@ -1,0 +1,68 @@
+{#-
+    Write, audit, publish. `dbt build` writes trusted and curated models into
+    <zone>_audit and tests them there. Only when every node of the invocation
+    succeeded does this on-run-end hook publish them: a Parquet file per table under
+    $STEDI_LAKE/<zone>/<table>/ (written to a temporary file, then renamed), then the
+    <zone>.<table> tables in one transaction. Any failure, or `dbt run` without tests,
+    leaves what consumers see unchanged.
+-#}
+{% macro publish_verified_zones(results) %}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% if flags.WHICH != 'build' %}
+        {{ log("Not published: only `dbt build` tests what it publishes.", info=True) }}
+        {{ return('') }}
+    {% endif %}
+
+    {% set unverified = [] %}
+    {% set publishable = [] %}
+    {% for result in results %}
+        {% if result.status not in ['success', 'pass', 'warn'] %}
+            {% do unverified.append(result.node.name ~ ' (' ~ result.status ~ ')') %}
+        {% elif result.node.resource_type == 'model' and result.node.config.schema in audited_zones() %}
+            {% do publishable.append(result.node) %}
+        {% endif %}
+    {% endfor %}
+
+    {% if unverified %}
+        {{ log("NOT PUBLISHED: the build did not pass, consumers keep the previous tables. Failed: "
+               ~ unverified | join(', '), info=True) }}
+        {{ return('') }}
+    {% endif %}
+
+    {% for node in publishable %}
+        {% do adapter.dispatch('publish_parquet', 'stedi')(node) %}
+    {% endfor %}
+    {% do adapter.dispatch('publish_tables', 'stedi')(publishable) %}
+    {{ log("Published " ~ publishable | length ~ " verified tables to " ~ lake_root(), info=True) }}
+{% endmacro %}
+
+{% macro published_parquet_folder(node) %}
+    {{ return(lake_root() ~ '/' ~ node.config.schema ~ '/' ~ node.alias) }}
+{% endmacro %}
+
+{% macro duckdb__publish_parquet(node) %}
+    {% set folder = published_parquet_folder(node) %}
+    {% call statement('ensure_folder_' ~ node.alias, auto_begin=False) %}
+        select stedi_ensure_folder({{ sql_string(folder) }})
+    {% endcall %}
+    {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
+        copy (select * from {{ node.relation_name }})
+        to {{ sql_string(folder ~ '/' ~ node.alias ~ '.parquet') }}
+        (format parquet, compression zstd, use_tmp_file true)
+    {% endcall %}
+{% endmacro %}
+
+{% macro duckdb__publish_tables(nodes) %}
+    {#- one transaction: a reader sees all new tables or all old ones -#}
+    {% call statement('publish_tables', auto_begin=False) %}
+        begin transaction;
+        {% for zone in audited_zones() %}
+        create schema if not exists {{ zone }};
+        {% endfor %}
+        {% for node in nodes %}
+        create or replace table {{ node.config.schema }}.{{ node.alias }} as
+        select * from {{ node.relation_name }};
+        {% endfor %}
+        commit;
+    {% endcall %}
+{% endmacro %}

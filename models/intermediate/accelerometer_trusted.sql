@@ -1,0 +1,52 @@
+with accelerometer_landing as (
+
+    select * from {{ ref('accelerometer_landing') }}
+
+),
+
+customer_trusted as (
+
+    select
+        customer_key,
+        research_consent_ms
+    from {{ ref('customer_trusted') }}
+
+),
+
+consented_readings as (
+
+    select accelerometer_landing.*
+    from accelerometer_landing
+    {%- if var('consent_policy') == 'strict' %}
+    -- strict: the owner consents, and only readings from the moment of consent
+    inner join customer_trusted
+        on
+            accelerometer_landing.user_key = customer_trusted.customer_key
+            and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms
+    {%- else %}
+    -- rubric (the course): every reading of a user with a consenting record
+    where accelerometer_landing.user_key in (select customer_trusted.customer_key from customer_trusted)
+    {%- endif %}
+
+),
+
+-- Grain: one reading per (user, instant, x, y, z). A phone sends 1 to 6 readings per
+-- instant with different values; identical lines are re-sent copies, kept once.
+distinct_readings as (
+
+    select
+        user_key,
+        min(user_email) as user_email,
+        reading_ms,
+        min(reading_at) as reading_at,
+        x,
+        y,
+        z,
+        count(*) as landing_copies,
+        min(source_file) as source_file
+    from consented_readings
+    group by user_key, reading_ms, x, y, z
+
+)
+
+select * from distinct_readings

@@ -1,0 +1,79 @@
+with step_trainer_landing as (
+
+    select * from {{ ref('step_trainer_landing') }}
+
+),
+
+customer_current as (
+
+    select
+        customer_key,
+        serial_number
+    from {{ ref('customer_current') }}
+
+),
+
+customer_curated as (
+
+    select
+        customer_key,
+        serial_number,
+        research_consent_ms
+    from {{ ref('customer_curated') }}
+
+),
+
+{% if var('consent_policy') == 'strict' -%}
+-- A device is attributable only when exactly one current customer owns its serial number.
+serial_owners as (
+
+    select
+        serial_number,
+        count(*) as current_owners
+    from customer_current
+    group by serial_number
+
+),
+
+-- strict: readings of a curated customer's own device, from the moment of consent
+consented_readings as (
+
+    select step_trainer_landing.*
+    from step_trainer_landing
+    inner join serial_owners
+        on
+            step_trainer_landing.serial_number = serial_owners.serial_number
+            and serial_owners.current_owners = 1
+    inner join customer_curated
+        on
+            step_trainer_landing.serial_number = customer_curated.serial_number
+            and step_trainer_landing.sensor_reading_ms >= customer_curated.research_consent_ms
+
+),
+{%- else -%}
+-- rubric (the course): every reading of a serial number found in customer_curated
+consented_readings as (
+
+    select step_trainer_landing.*
+    from step_trainer_landing
+    where step_trainer_landing.serial_number in (select customer_curated.serial_number from customer_curated)
+
+),
+{%- endif %}
+
+-- Grain: one reading per (device, instant, distance); identical lines are re-sent copies.
+distinct_readings as (
+
+    select
+        serial_number,
+        sensor_reading_ms,
+        min(sensor_reading_at) as sensor_reading_at,
+        distance_from_object,
+        count(*) as landing_copies,
+        min(source_file) as source_file
+    from consented_readings
+    group by serial_number, sensor_reading_ms, distance_from_object
+
+)
+
+select * from distinct_readings

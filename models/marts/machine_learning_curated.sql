@@ -1,0 +1,89 @@
+with step_trainer_trusted as (
+
+    select
+        serial_number,
+        sensor_reading_ms,
+        sensor_reading_at,
+        distance_from_object
+    from {{ ref('step_trainer_trusted') }}
+
+),
+
+accelerometer_trusted as (
+
+    select
+        user_key,
+        reading_ms,
+        x,
+        y,
+        z
+    from {{ ref('accelerometer_trusted') }}
+
+),
+
+customer_curated as (
+
+    select
+        customer_key,
+        serial_number
+    from {{ ref('customer_curated') }}
+
+),
+
+{% if var('consent_policy') == 'strict' -%}
+-- strict: a device reading pairs only with its owner's phone readings of the same instant
+paired_readings as (
+
+    select
+        customer_curated.customer_key,
+        step_trainer_trusted.sensor_reading_ms,
+        step_trainer_trusted.sensor_reading_at,
+        step_trainer_trusted.distance_from_object,
+        accelerometer_trusted.x,
+        accelerometer_trusted.y,
+        accelerometer_trusted.z
+    from step_trainer_trusted
+    inner join customer_curated
+        on step_trainer_trusted.serial_number = customer_curated.serial_number
+    inner join accelerometer_trusted
+        on
+            customer_curated.customer_key = accelerometer_trusted.user_key
+            and step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+
+),
+{%- else -%}
+-- rubric (the course): joined on the timestamp alone, so an instant shared by two
+-- customers pairs one customer's device with the other's phone
+paired_readings as (
+
+    select
+        accelerometer_trusted.user_key as customer_key,
+        step_trainer_trusted.sensor_reading_ms,
+        step_trainer_trusted.sensor_reading_at,
+        step_trainer_trusted.distance_from_object,
+        accelerometer_trusted.x,
+        accelerometer_trusted.y,
+        accelerometer_trusted.z
+    from step_trainer_trusted
+    inner join accelerometer_trusted
+        on step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+
+),
+{%- endif %}
+
+-- No direct identifier leaves this model: the customer becomes a keyed pseudonym.
+training_rows as (
+
+    select
+        {{ subject_id('customer_key') }} as subject_id,
+        sensor_reading_ms,
+        sensor_reading_at,
+        distance_from_object,
+        x,
+        y,
+        z
+    from paired_readings
+
+)
+
+select * from training_rows

@@ -1,0 +1,52 @@
+{{ config(materialized='view') }}
+
+with customer_landing as (
+
+    select * from {{ ref('customer_landing') }}
+
+),
+
+-- One customer has several records when the website re-exports it; the record
+-- with the greatest lastUpdateDate is the customer's current state, so a later
+-- record can grant or withdraw consent. Ties go to the record that landed last.
+records_by_recency as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_key
+            order by last_update_ms desc, source_file desc, line_number desc
+        ) as recency_rank,
+        count(*) over (partition by customer_key) as landing_records
+    from customer_landing
+
+),
+
+current_records as (
+
+    select
+        customer_key,
+        email,
+        customer_name,
+        phone,
+        birth_day,
+        serial_number,
+        registration_ms,
+        registration_at,
+        last_update_ms,
+        last_update_at,
+        research_consent_ms,
+        research_consent_at,
+        public_consent_ms,
+        public_consent_at,
+        friends_consent_ms,
+        friends_consent_at,
+        landing_records,
+        source_file,
+        line_number
+    from records_by_recency
+    where recency_rank = 1
+
+)
+
+select * from current_records

@@ -1,0 +1,9 @@
+{{ config(materialized='table') }}
+
+{%- set fields = [
+    {'key': 'sensorReadingTime', 'column': 'sensor_reading_ms', 'type': 'epoch_ms', 'required': true},
+    {'key': 'serialNumber', 'column': 'serial_number', 'type': 'string', 'required': true},
+    {'key': 'distanceFromObject', 'column': 'distance_from_object', 'type': 'bigint', 'required': true},
+] %}
+
+{{ check_landing_lines(source('landing', 'step_trainer'), fields) }}
