@@ -23,7 +23,7 @@ candidate_records as (
 
     select
         *,
-        1 as landing_records
+        cast(1 as bigint) as landing_records
     from customer_landing
 
 ),
