@@ -33,7 +33,7 @@ number of worker processes. Lines are built with plain string formatting and
 written in batches of a few MB. Nothing bigger than a batch is held in memory.
 
 Usage: ``python -m stedi.generate --out DIR --customers N [--seed S]
-[--rows-per-file R] [--gzip] [--workers W] [--overwrite]``.
+[--rows-per-file R] [--gzip] [--workers W] [--overwrite] [--if-empty]``.
 """
 
 from __future__ import annotations
@@ -369,7 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gzip", action="store_true", help="write .json.gz files")
     parser.add_argument("--workers", type=int, default=None, help="default: CPU count")
     parser.add_argument("--overwrite", action="store_true", help="replace earlier output")
+    parser.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the folder already holds landing data"
+    )
     args = parser.parse_args(argv)
+    if args.if_empty and any(args.out.glob("*/*.json*")):
+        print(f"Landing data found in {args.out}: not generating sample data.", file=sys.stderr)
+        return 0
     summary = generate(
         args.out,
         args.customers,

@@ -45,3 +45,12 @@
         {% endfor %}
     {% endif %}
 {% endmacro %}
+
+{#-
+    A SQL condition that is true under the given consent policy. Models keep both
+    policies' rules side by side as CTEs and pick one with this condition; the engine
+    folds the constant and prunes the other branch.
+-#}
+{% macro consent_policy_is(policy) -%}
+    ({{ sql_string(var('consent_policy')) }} = {{ sql_string(policy) }})
+{%- endmacro %}

@@ -13,20 +13,35 @@ customer_trusted as (
 
 ),
 
-consented_readings as (
+-- strict: the owner consents, and only readings from the moment of consent
+strict_readings as (
 
     select accelerometer_landing.*
     from accelerometer_landing
-    {%- if var('consent_policy') == 'strict' %}
-    -- strict: the owner consents, and only readings from the moment of consent
     inner join customer_trusted
         on
             accelerometer_landing.user_key = customer_trusted.customer_key
             and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms
-    {%- else %}
-    -- rubric (the course): every reading of a user with a consenting record
-    where accelerometer_landing.user_key in (select customer_trusted.customer_key from customer_trusted)
-    {%- endif %}
+    where {{ consent_policy_is('strict') }}
+
+),
+
+-- rubric (the course): every reading of a user with a consenting record
+rubric_readings as (
+
+    select accelerometer_landing.*
+    from accelerometer_landing
+    where
+        {{ consent_policy_is('rubric') }}
+        and accelerometer_landing.user_key in (select customer_trusted.customer_key from customer_trusted)
+
+),
+
+consented_readings as (
+
+    select * from strict_readings
+    union all
+    select * from rubric_readings
 
 ),
 
@@ -36,12 +51,12 @@ distinct_readings as (
 
     select
         user_key,
-        min(user_email) as user_email,
         reading_ms,
-        min(reading_at) as reading_at,
         x,
         y,
         z,
+        min(user_email) as user_email,
+        min(reading_at) as reading_at,
         count(*) as landing_copies,
         min(source_file) as source_file
     from consented_readings

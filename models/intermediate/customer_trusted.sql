@@ -10,24 +10,49 @@ customer_landing as (
 
 ),
 
-{% if var('consent_policy') == 'strict' -%}
 -- strict: the customer's current record decides; no consent date, no data
-candidate_records as (
+strict_candidates as (
 
     select * from customer_current
+    where {{ consent_policy_is('strict') }}
 
 ),
-{%- else -%}
+
 -- rubric (the course): every landing record that carries a consent date
-candidate_records as (
+rubric_candidates as (
 
     select
-        *,
-        cast(1 as bigint) as landing_records
+        customer_key,
+        email,
+        customer_name,
+        phone,
+        birth_day,
+        serial_number,
+        registration_ms,
+        registration_at,
+        last_update_ms,
+        last_update_at,
+        research_consent_ms,
+        research_consent_at,
+        public_consent_ms,
+        public_consent_at,
+        friends_consent_ms,
+        friends_consent_at,
+        cast(1 as bigint) as landing_records,
+        source_file,
+        line_number
     from customer_landing
+    where {{ consent_policy_is('rubric') }}
 
 ),
-{%- endif %}
+
+candidate_records as (
+
+    select * from strict_candidates
+    union all
+    select * from rubric_candidates
+
+),
 
 consenting_customers as (
 

@@ -23,7 +23,6 @@ customer_curated as (
 
 ),
 
-{% if var('consent_policy') == 'strict' -%}
 -- A device is attributable only when exactly one current customer owns its serial number.
 serial_owners as (
 
@@ -36,7 +35,7 @@ serial_owners as (
 ),
 
 -- strict: readings of a curated customer's own device, from the moment of consent
-consented_readings as (
+strict_readings as (
 
     select step_trainer_landing.*
     from step_trainer_landing
@@ -48,18 +47,28 @@ consented_readings as (
         on
             step_trainer_landing.serial_number = customer_curated.serial_number
             and step_trainer_landing.sensor_reading_ms >= customer_curated.research_consent_ms
+    where {{ consent_policy_is('strict') }}
 
 ),
-{%- else -%}
+
 -- rubric (the course): every reading of a serial number found in customer_curated
-consented_readings as (
+rubric_readings as (
 
     select step_trainer_landing.*
     from step_trainer_landing
-    where step_trainer_landing.serial_number in (select customer_curated.serial_number from customer_curated)
+    where
+        {{ consent_policy_is('rubric') }}
+        and step_trainer_landing.serial_number in (select customer_curated.serial_number from customer_curated)
 
 ),
-{%- endif %}
+
+consented_readings as (
+
+    select * from strict_readings
+    union all
+    select * from rubric_readings
+
+),
 
 -- Grain: one reading per (device, instant, distance); identical lines are re-sent copies.
 distinct_readings as (
@@ -67,8 +76,8 @@ distinct_readings as (
     select
         serial_number,
         sensor_reading_ms,
-        min(sensor_reading_at) as sensor_reading_at,
         distance_from_object,
+        min(sensor_reading_at) as sensor_reading_at,
         count(*) as landing_copies,
         min(source_file) as source_file
     from consented_readings

@@ -30,9 +30,8 @@ customer_curated as (
 
 ),
 
-{% if var('consent_policy') == 'strict' -%}
 -- strict: a device reading pairs only with its owner's phone readings of the same instant
-paired_readings as (
+strict_pairs as (
 
     select
         customer_curated.customer_key,
@@ -49,12 +48,13 @@ paired_readings as (
         on
             customer_curated.customer_key = accelerometer_trusted.user_key
             and step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+    where {{ consent_policy_is('strict') }}
 
 ),
-{%- else -%}
+
 -- rubric (the course): joined on the timestamp alone, so an instant shared by two
 -- customers pairs one customer's device with the other's phone
-paired_readings as (
+rubric_pairs as (
 
     select
         accelerometer_trusted.user_key as customer_key,
@@ -67,9 +67,17 @@ paired_readings as (
     from step_trainer_trusted
     inner join accelerometer_trusted
         on step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+    where {{ consent_policy_is('rubric') }}
 
 ),
-{%- endif %}
+
+paired_readings as (
+
+    select * from strict_pairs
+    union all
+    select * from rubric_pairs
+
+),
 
 -- No direct identifier leaves this model: the customer becomes a keyed pseudonym.
 training_rows as (

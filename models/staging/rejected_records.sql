@@ -1,29 +1,59 @@
 -- The quarantine: every landing line that is not a valid record, with the reason.
-{%- set sources = ['customer', 'accelerometer', 'step_trainer'] %}
 
-with
-{%- for source_name in sources %}
-{{ source_name }}_rejects as (
+with customer_landing_checked as (
+
+    select * from {{ ref('customer_landing_checked') }}
+
+),
+
+accelerometer_landing_checked as (
+
+    select * from {{ ref('accelerometer_landing_checked') }}
+
+),
+
+step_trainer_landing_checked as (
+
+    select * from {{ ref('step_trainer_landing_checked') }}
+
+),
+
+all_rejects as (
 
     select
-        '{{ source_name }}' as source_name,
+        'customer' as source_name,
         source_file,
         line_number,
         rejection_reason,
         rejected_field,
         rejected_line
-    from {{ ref(source_name ~ '_landing_checked') }}
+    from customer_landing_checked
     where rejection_reason is not null
 
-),
-{% endfor %}
-all_rejects as (
-    {%- for source_name in sources %}
-    select * from {{ source_name }}_rejects
-    {%- if not loop.last %}
     union all
-    {%- endif %}
-    {%- endfor %}
+
+    select
+        'accelerometer' as source_name,
+        source_file,
+        line_number,
+        rejection_reason,
+        rejected_field,
+        rejected_line
+    from accelerometer_landing_checked
+    where rejection_reason is not null
+
+    union all
+
+    select
+        'step_trainer' as source_name,
+        source_file,
+        line_number,
+        rejection_reason,
+        rejected_field,
+        rejected_line
+    from step_trainer_landing_checked
+    where rejection_reason is not null
+
 )
 
 select * from all_rejects

@@ -8,7 +8,8 @@
 {%- set documented_pii = [] -%}
 {%- if execute -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-        {%- for column in node.columns.values() if column.meta.get('pii') or column.config.get('meta', {}).get('pii') -%}
+        {%- for column in node.columns.values()
+            if column.meta.get('pii') or column.config.get('meta', {}).get('pii') -%}
             {%- do pii_names.append(column.name | lower) -%}
             {%- if node.name == 'machine_learning_curated' -%}
                 {%- do documented_pii.append(column.name | lower) -%}
@@ -31,5 +32,6 @@ select '{{ name }}' as pii_column
     {% endfor %}
 {% else %}
 -- {{ built_columns | length }} columns checked against {{ pii_names | unique | list | length }} PII names
-select 'none' as pii_column where 1 = 0
+    select 'none' as pii_column
+    where 1 = 0
 {% endif %}

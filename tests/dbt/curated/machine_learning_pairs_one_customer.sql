@@ -11,19 +11,32 @@ with machine_learning_curated as (
 
 customer_curated as (
 
-    select customer_key, serial_number from {{ ref('customer_curated') }}
+    select
+        customer_key,
+        serial_number
+    from {{ ref('customer_curated') }}
 
 ),
 
 step_trainer_trusted as (
 
-    select serial_number, sensor_reading_ms, distance_from_object from {{ ref('step_trainer_trusted') }}
+    select
+        serial_number,
+        sensor_reading_ms,
+        distance_from_object
+    from {{ ref('step_trainer_trusted') }}
 
 ),
 
 accelerometer_trusted as (
 
-    select user_key, reading_ms, x, y, z from {{ ref('accelerometer_trusted') }}
+    select
+        user_key,
+        reading_ms,
+        x,
+        y,
+        z
+    from {{ ref('accelerometer_trusted') }}
 
 ),
 

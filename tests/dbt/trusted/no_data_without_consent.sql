@@ -3,13 +3,20 @@
 
 with customer_trusted as (
 
-    select customer_key, serial_number, research_consent_ms from {{ ref('customer_trusted') }}
+    select
+        customer_key,
+        serial_number,
+        research_consent_ms
+    from {{ ref('customer_trusted') }}
 
 ),
 
 customer_curated as (
 
-    select customer_key, research_consent_ms from {{ ref('customer_curated') }}
+    select
+        customer_key,
+        research_consent_ms
+    from {{ ref('customer_curated') }}
 
 ),
 
@@ -44,31 +51,41 @@ consenting_customers as (
 
 violations as (
 
-    select 'customer_trusted' as relation_name, customer_key as offending_key
+    select
+        'customer_trusted' as relation_name,
+        customer_key as offending_key
     from customer_trusted
     where research_consent_ms is null
 
     union all
 
-    select 'customer_curated' as relation_name, customer_key as offending_key
+    select
+        'customer_curated' as relation_name,
+        customer_key as offending_key
     from customer_curated
     where customer_key not in (select consenting_customers.customer_key from consenting_customers)
 
     union all
 
-    select 'accelerometer_trusted' as relation_name, user_key as offending_key
+    select
+        'accelerometer_trusted' as relation_name,
+        user_key as offending_key
     from accelerometer_trusted
     where user_key not in (select consenting_customers.customer_key from consenting_customers)
 
     union all
 
-    select 'step_trainer_trusted' as relation_name, serial_number as offending_key
+    select
+        'step_trainer_trusted' as relation_name,
+        serial_number as offending_key
     from step_trainer_trusted
     where serial_number not in (select consenting_customers.serial_number from consenting_customers)
 
     union all
 
-    select 'machine_learning_curated' as relation_name, subject_id as offending_key
+    select
+        'machine_learning_curated' as relation_name,
+        subject_id as offending_key
     from machine_learning_curated
     where subject_id not in (select consenting_customers.subject_id from consenting_customers)
 

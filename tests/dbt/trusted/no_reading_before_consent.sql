@@ -3,19 +3,29 @@
 
 with accelerometer_trusted as (
 
-    select user_key, reading_ms from {{ ref('accelerometer_trusted') }}
+    select
+        user_key,
+        reading_ms
+    from {{ ref('accelerometer_trusted') }}
 
 ),
 
 step_trainer_trusted as (
 
-    select serial_number, sensor_reading_ms from {{ ref('step_trainer_trusted') }}
+    select
+        serial_number,
+        sensor_reading_ms
+    from {{ ref('step_trainer_trusted') }}
 
 ),
 
 customer_trusted as (
 
-    select customer_key, serial_number, research_consent_ms from {{ ref('customer_trusted') }}
+    select
+        customer_key,
+        serial_number,
+        research_consent_ms
+    from {{ ref('customer_trusted') }}
 
 ),
 
@@ -23,8 +33,8 @@ phone_readings_before_consent as (
 
     select
         'accelerometer_trusted' as relation_name,
-        accelerometer_trusted.user_key as owner,
-        accelerometer_trusted.reading_ms as reading_ms,
+        accelerometer_trusted.user_key as owner_key,
+        accelerometer_trusted.reading_ms,
         customer_trusted.research_consent_ms
     from accelerometer_trusted
     inner join customer_trusted
@@ -37,7 +47,7 @@ device_readings_before_consent as (
 
     select
         'step_trainer_trusted' as relation_name,
-        step_trainer_trusted.serial_number as owner,
+        step_trainer_trusted.serial_number as owner_key,
         step_trainer_trusted.sensor_reading_ms as reading_ms,
         customer_trusted.research_consent_ms
     from step_trainer_trusted

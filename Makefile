@@ -1,0 +1,51 @@
+# The README's commands. Everything runs from the project's own .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STEDI_LANDING ?= data/landing
+STEDI_DUCKDB ?= data/stedi.duckdb
+SAMPLE_CUSTOMERS ?= 1000
+SAMPLE_SEED ?= 42
+TARGET ?= local
+export STEDI_LANDING STEDI_DUCKDB
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export STEDI_TARGET := $(TARGET)
+
+.PHONY: setup run test lint docs report clean
+
+# Installs the pinned requirements and the httpfs extension from its wheel.
+setup: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m stedi.extensions
+	touch $@
+
+# Generates sample landing data when the landing folder is empty, then builds every zone.
+run: setup
+	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(BIN)/dbt build
+	$(BIN)/python -m stedi.report
+
+# Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff.
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/sqlfluff lint
+	$(BIN)/ruff check stedi tests/python
+	$(BIN)/ruff format --check stedi tests/python
+
+docs: setup
+	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(BIN)/dbt docs generate
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
+
+report: setup
+	$(BIN)/python -m stedi.report
+
+clean:
+	rm -rf target logs data
