@@ -28,8 +28,8 @@ def httpfs_wheel_file() -> Path:
     candidate = package / "extensions" / f"v{version}" / "httpfs.duckdb_extension"
     if not candidate.exists():
         raise SystemExit(
-            f"duckdb-extension-httpfs has no extension for DuckDB {version} (looked for {candidate}):"
-            " pin both to the same version in requirements.txt"
+            f"duckdb-extension-httpfs has no extension for DuckDB {version}"
+            f" (looked for {candidate}): pin both to one version in requirements.txt"
         )
     return candidate
 

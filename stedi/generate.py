@@ -370,7 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="default: CPU count")
     parser.add_argument("--overwrite", action="store_true", help="replace earlier output")
     parser.add_argument(
-        "--if-empty", action="store_true", help="do nothing when the folder already holds landing data"
+        "--if-empty",
+        action="store_true",
+        help="do nothing if the folder holds landing data",
     )
     args = parser.parse_args(argv)
     if args.if_empty and any(args.out.glob("*/*.json*")):

@@ -20,7 +20,9 @@ ZONE_TABLES = {
 def main() -> int:
     path = os.environ.get("STEDI_DUCKDB", "data/stedi.duckdb")
     if not os.path.exists(path):
-        print(f"No database at {path}: run `make run` first (or set STEDI_DUCKDB).", file=sys.stderr)
+        print(
+            f"No database at {path}: run `make run` first (or set STEDI_DUCKDB).", file=sys.stderr
+        )
         return 1
     try:
         connection = duckdb.connect(path, read_only=True)
