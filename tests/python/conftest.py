@@ -1,0 +1,107 @@
+"""Shared fixtures: real `dbt build` processes on throw-away lakehouses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(sys.executable).parent
+COURSE_DATA = PROJECT_DIR.parent / "shared" / "stedi-data"
+COURSE_V2 = COURSE_DATA / "v2-2023-reduced" / "landing"
+COURSE_V1 = COURSE_DATA / "v1-2022-original-partial" / "landing"
+
+
+def require_course_data(landing: Path) -> Path:
+    if not landing.is_dir():
+        pytest.skip(
+            f"course export not found at {landing} (it lives in ../shared, never in the repo)"
+        )
+    return landing
+
+
+@dataclass
+class Build:
+    """One `dbt build` of the whole project into its own folder."""
+
+    landing: Path
+    root: Path
+    policy: str
+    result: subprocess.CompletedProcess[str]
+
+    @property
+    def database(self) -> Path:
+        return self.root / "stedi.duckdb"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+    def count(self, relation: str) -> int:
+        return self.query(f"select count(*) from {relation}")[0][0]
+
+    def parquet_count(self, zone: str, table: str) -> int:
+        files = sorted((self.lake / zone / table).glob("*.parquet"))
+        assert files, f"no Parquet published for {zone}/{table}"
+        with duckdb.connect() as connection:
+            paths = [str(path) for path in files]
+            return connection.execute("select count(*) from read_parquet(?)", [paths]).fetchone()[0]
+
+
+def dbt_environment(root: Path, landing: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        STEDI_LANDING=str(landing),
+        STEDI_LAKE=str(root / "lake"),
+        STEDI_DUCKDB=str(root / "stedi.duckdb"),
+        DBT_PROFILES_DIR=str(PROJECT_DIR),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_TARGET_PATH=str(root / "target"),
+        DBT_LOG_PATH=str(root / "logs"),
+    )
+    env.update(extra)
+    return env
+
+
+def run_dbt(
+    args: list[str], root: Path, landing: Path, policy: str = "strict", **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    root.mkdir(parents=True, exist_ok=True)
+    command = [str(BIN_DIR / "dbt"), *args, "--vars", f"{{consent_policy: {policy}}}"]
+    return subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=dbt_environment(root, landing, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def build(landing: Path, root: Path, policy: str = "strict", **extra_env: str) -> Build:
+    result = run_dbt(["build"], root, landing, policy, **extra_env)
+    return Build(landing=landing, root=root, policy=policy, result=result)
+
+
+def assert_succeeded(completed: Build | subprocess.CompletedProcess[str]) -> None:
+    result = completed.result if isinstance(completed, Build) else completed
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from stedi.generate import generate
+
+    landing = tmp_path_factory.mktemp("generated") / "landing"
+    generate(landing, customers=400, seed=7, rows_per_file=5_000, workers=1)
+    return landing

@@ -1,0 +1,83 @@
+"""Whole builds of the lakehouse, checked from outside dbt.
+
+The course export (in ../shared, never in the repository) must give the course's
+published counts under the rubric policy; every build must agree with the
+independent Python reference implementation in both policies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import COURSE_V1, COURSE_V2, Build, assert_succeeded, build, require_course_data
+from reference import expected_counts
+
+# The course's published row counts (rubric reading of the 2023 export).
+COURSE_RUBRIC_COUNTS = {
+    "landing.customer_landing": 956,
+    "landing.accelerometer_landing": 81_273,
+    "landing.step_trainer_landing": 28_680,
+    "trusted.customer_trusted": 482,
+    "trusted.accelerometer_trusted": 40_981,
+    "trusted.step_trainer_trusted": 14_460,
+    "curated.customer_curated": 482,
+    "curated.machine_learning_curated": 43_681,
+}
+PUBLISHED = [name for name in COURSE_RUBRIC_COUNTS if not name.startswith("landing.")]
+_builds: dict[tuple[str, str], Build] = {}
+
+
+def built(name: str, landing: Path, policy: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """Each (data, policy) is built once per session and shared by the tests below."""
+    if (name, policy) not in _builds:
+        root = tmp_path_factory.mktemp(f"{name}-{policy}")
+        _builds[(name, policy)] = build(landing, root, policy)
+    result = _builds[(name, policy)]
+    assert_succeeded(result)
+    return result
+
+
+@pytest.fixture(params=["strict", "rubric"])
+def policy(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def test_course_export_rubric_gives_the_course_counts_in_duckdb_and_parquet(tmp_path_factory):
+    course = built("course-v2", require_course_data(COURSE_V2), "rubric", tmp_path_factory)
+    in_database = {name: course.count(name) for name in COURSE_RUBRIC_COUNTS}
+    assert in_database == COURSE_RUBRIC_COUNTS
+    in_parquet = {name: course.parquet_count(*name.split(".")) for name in PUBLISHED}
+    assert in_parquet == {name: COURSE_RUBRIC_COUNTS[name] for name in PUBLISHED}
+
+
+@pytest.mark.parametrize(
+    ("name", "landing"), [("course-v2", COURSE_V2), ("course-v1", COURSE_V1)], ids=["2023", "2022"]
+)
+def test_course_exports_agree_with_the_reference(name, landing, policy, tmp_path_factory):
+    course = built(name, require_course_data(landing), policy, tmp_path_factory)
+    expected = expected_counts(landing, policy)
+    assert {relation: course.count(relation) for relation in expected} == expected
+    assert course.count("landing.rejected_records") == 0
+
+
+def test_generated_data_agrees_with_the_reference(generated_landing, policy, tmp_path_factory):
+    generated = built("generated", generated_landing, policy, tmp_path_factory)
+    expected = expected_counts(generated_landing, policy)
+    assert {relation: generated.count(relation) for relation in expected} == expected
+    published = {name: generated.parquet_count(*name.split(".")) for name in PUBLISHED}
+    assert published == {name: expected[name] for name in PUBLISHED}
+    # the generator's shape: about half consent, and strict keeps fewer readings than rubric
+    assert 0.35 < expected["trusted.customer_trusted"] / expected["landing.customer_landing"] < 0.65
+
+
+def test_strict_is_narrower_than_rubric_on_the_course_export(tmp_path_factory):
+    landing = require_course_data(COURSE_V2)
+    strict = built("course-v2", landing, "strict", tmp_path_factory)
+    rubric = built("course-v2", landing, "rubric", tmp_path_factory)
+    for relation in PUBLISHED:
+        assert strict.count(relation) <= rubric.count(relation), relation
+    # readings before consent exist in the export, and only rubric keeps them
+    assert strict.count("trusted.accelerometer_trusted") < rubric.count(
+        "trusted.accelerometer_trusted"
+    )

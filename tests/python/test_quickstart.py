@@ -1,0 +1,112 @@
+"""The README's commands, run as a new user would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+from conftest import BIN_DIR, PROJECT_DIR, dbt_environment
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_make_run_generates_sample_data_builds_and_can_be_queried(tmp_path):
+    landing = tmp_path / "landing"
+    env = dict(os.environ)
+    env.update(
+        STEDI_LANDING=str(landing),
+        STEDI_LAKE=str(tmp_path / "lake"),
+        STEDI_DUCKDB=str(tmp_path / "stedi.duckdb"),
+        SAMPLE_CUSTOMERS="300",
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_LOG_PATH=str(tmp_path / "logs"),
+    )
+    run = subprocess.run(
+        ["make", "run"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    assert sorted(p.name for p in landing.iterdir()) == [
+        "accelerometer",
+        "customer",
+        "step_trainer",
+    ]
+    assert "curated.machine_learning_curated" in run.stdout  # the closing report
+
+    shell = subprocess.run(
+        [
+            str(BIN_DIR / "duckdb"),
+            str(tmp_path / "stedi.duckdb"),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            "-c",
+            "select count(*) from curated.machine_learning_curated",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert int(shell.stdout.strip()) > 0
+
+    # a second `make run` keeps the landing data it found
+    files_before = sorted(landing.rglob("*.json"))
+    again = subprocess.run(
+        ["make", "run"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert again.returncode == 0, again.stdout[-5000:] + again.stderr[-3000:]
+    assert sorted(landing.rglob("*.json")) == files_before
+
+
+def test_docs_generate_and_serve_on_loopback(tmp_path, generated_landing):
+    env = dbt_environment(tmp_path, generated_landing)
+    generate = subprocess.run(
+        [str(BIN_DIR / "dbt"), "docs", "generate"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert generate.returncode == 0, generate.stdout[-4000:]
+    assert (tmp_path / "target" / "catalog.json").exists()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(BIN_DIR / "dbt"),
+            "docs",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        page = b""
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/index.html", timeout=2
+                ) as reply:
+                    page = reply.read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert b"dbt" in page.lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
