@@ -1,5 +1,8 @@
 """dbt-duckdb plugin: what the models need from Python on every DuckDB connection.
 
+- One build at a time: before DuckDB opens the database, the plugin takes exclusive
+  locks next to the database file and in the local lake, so a second build fails at
+  once with a one-line message instead of DuckDB's lock error and a stack trace.
 - The pseudonymisation key is handed to DuckDB as a session variable, so it never
   appears in compiled SQL, dbt logs or `target/`.
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
@@ -8,11 +11,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import warnings
 from pathlib import Path
+from typing import Any, TextIO
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
 PSEUDONYM_KEY_ENV = "STEDI_PSEUDONYM_KEY"
@@ -32,6 +38,31 @@ def pseudonym_key() -> str:
     return key
 
 
+def is_local(path: str) -> bool:
+    return "://" not in path and path != ":memory:"
+
+
+def take_lock(lock_path: Path, guarded: str) -> TextIO:
+    """An exclusive lock held until the process ends; fails fast when another holds it."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DbtRuntimeError(
+            f"Another build is running on {guarded} ({holder}). Wait for it to finish;"
+            " nothing was changed by this one."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
+
+
 def ensure_folder(path: str) -> str:
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -41,6 +72,17 @@ def ensure_folder(path: str) -> str:
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         self._key = pseudonym_key()
+        self._locks: list[TextIO] = []
+
+    def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        database = str(creds.path)
+        if not is_local(database) or self._locks:
+            return
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        self._locks.append(take_lock(Path(database + ".build-lock"), database))
+        lake = os.environ.get("STEDI_LAKE", "data/lake")
+        if is_local(lake):
+            self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
 
     def _configure(self, conn: DuckDBPyConnection) -> None:
         conn.execute("set variable stedi_pseudonym_key = ?", [self._key])

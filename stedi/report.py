@@ -12,7 +12,12 @@ import duckdb
 
 ZONE_TABLES = {
     "landing": ["customer_landing", "accelerometer_landing", "step_trainer_landing"],
-    "trusted": ["customer_trusted", "accelerometer_trusted", "step_trainer_trusted"],
+    "trusted": [
+        "customer_trusted",
+        "accelerometer_trusted",
+        "step_trainer_trusted",
+        "step_trainer_unattributed",
+    ],
     "curated": ["customer_curated", "machine_learning_curated"],
 }
 
@@ -56,6 +61,12 @@ def main() -> int:
         print(f"\nQuarantine (landing.rejected_records): {total:,} lines")
         for source_name, reason, field, rows in quarantined:
             print(f"  {source_name:<14} {reason:<24} {field:<28} {rows:>10,}")
+    for table in ("accelerometer_trusted", "step_trainer_trusted"):
+        if ("trusted", table) in existing:
+            dropped = connection.execute(
+                f"select coalesce(sum(landing_copies - 1), 0) from trusted.{table}"
+            ).fetchone()[0]
+            print(f"Identical duplicate lines kept once in trusted.{table}: {dropped:,} dropped")
     return 0
 
 

@@ -20,9 +20,14 @@ with landing_lines as (
 
     select
         filename as source_file,
-        line,
-        -- set only when the line holds the reader's separator (a control character)
-        overflow
+        -- read as latin-1 (one character per byte); ASCII lines are already UTF-8
+        line as latin1_line,
+        case
+            when strlen(line) = length(line) then line
+            else try(decode(unhex(array_to_string(
+                list_transform(string_split(line, ''), byte -> lpad(to_hex(ord(byte)), 2, '0')), ''
+            ))))
+        end as line
     from {{ source_relation }}
 
 ),
@@ -31,8 +36,8 @@ documents as (
 
     select
         source_file,
+        latin1_line,
         line,
-        overflow,
         -- tolerate one trailing comma after the object (the 2022 step-trainer export)
         regexp_replace(trim(line), '\}\s*,$', '}') as document
     from landing_lines
@@ -43,12 +48,13 @@ parsed_documents as (
 
     select
         source_file,
+        latin1_line,
         line,
-        overflow,
         document,
         case
-            when line is null or regexp_full_match(line, '\s*') then 'empty_line'
-            when overflow is not null or not json_valid(document) then 'invalid_json'
+            when latin1_line is null or regexp_full_match(latin1_line, '\s*') then 'empty_line'
+            when line is null then 'invalid_encoding'
+            when not json_valid(document) then 'invalid_json'
             when json_type(document) != 'OBJECT' then 'not_a_json_object'
         end as document_problem,
         case
@@ -63,8 +69,8 @@ raw_values as (
 
     select
         source_file,
+        latin1_line,
         line,
-        overflow,
         document_problem,
         {%- for field in fields %}
         -- '{{ field.key }}', also under any other capitalisation
@@ -88,8 +94,8 @@ typed_values as (
 
     select
         source_file,
+        latin1_line,
         line,
-        overflow,
         document_problem,
         {%- for field in fields %}
         raw_{{ field.column }},
@@ -165,9 +171,8 @@ select
     -- verdict
     rejection_reason,
     case when document_problem is null then rejected_field end as rejected_field,
-    case when rejection_reason is not null then
-        line || coalesce(chr(31) || overflow, '')
-    end as rejected_line,
+    -- the raw line, for rejects only (invalid UTF-8 is shown byte for byte as latin-1)
+    case when rejection_reason is not null then coalesce(line, latin1_line) end as rejected_line,
     -- typed fields
     {%- for field in fields %}
     {{ field.column }}{{ "," if not loop.last }}

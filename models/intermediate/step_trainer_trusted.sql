@@ -4,12 +4,12 @@ with step_trainer_landing as (
 
 ),
 
-customer_current as (
+serial_number_owners as (
 
     select
-        customer_key,
-        serial_number
-    from {{ ref('customer_current') }}
+        serial_number,
+        current_owners
+    from {{ ref('serial_number_owners') }}
 
 ),
 
@@ -23,26 +23,17 @@ customer_curated as (
 
 ),
 
--- A device is attributable only when exactly one current customer owns its serial number.
-serial_owners as (
-
-    select
-        serial_number,
-        count(*) as current_owners
-    from customer_current
-    group by serial_number
-
-),
-
--- strict: readings of a curated customer's own device, from the moment of consent
+-- strict: readings of a curated customer's own device, from the moment of consent; a
+-- device claimed by several current customers is attributable to none of them
+-- (its readings go to step_trainer_unattributed)
 strict_readings as (
 
     select step_trainer_landing.*
     from step_trainer_landing
-    inner join serial_owners
+    inner join serial_number_owners
         on
-            step_trainer_landing.serial_number = serial_owners.serial_number
-            and serial_owners.current_owners = 1
+            step_trainer_landing.serial_number = serial_number_owners.serial_number
+            and serial_number_owners.current_owners = 1
     inner join customer_curated
         on
             step_trainer_landing.serial_number = customer_curated.serial_number
