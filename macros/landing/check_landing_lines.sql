@@ -20,27 +20,10 @@ with landing_lines as (
 
     select
         filename as source_file,
-        -- read as latin-1 (one character per byte); ASCII lines are already UTF-8
-        line as latin1_line,
-        case
-            when strlen(line) = length(line) then line
-            else try(decode(unhex(array_to_string(
-                list_transform(string_split(line, ''), byte -> lpad(to_hex(ord(byte)), 2, '0')), ''
-            ))))
-        end as line
-    from {{ source_relation }}
-
-),
-
-documents as (
-
-    select
-        source_file,
-        latin1_line,
         line,
         -- tolerate one trailing comma after the object (the 2022 step-trainer export)
         regexp_replace(trim(line), '\}\s*,$', '}') as document
-    from landing_lines
+    from {{ source_relation }}
 
 ),
 
@@ -48,12 +31,10 @@ parsed_documents as (
 
     select
         source_file,
-        latin1_line,
         line,
         document,
         case
-            when latin1_line is null or regexp_full_match(latin1_line, '\s*') then 'empty_line'
-            when line is null then 'invalid_encoding'
+            when line is null or regexp_full_match(line, '\s*') then 'empty_line'
             when not json_valid(document) then 'invalid_json'
             when json_type(document) != 'OBJECT' then 'not_a_json_object'
         end as document_problem,
@@ -61,7 +42,7 @@ parsed_documents as (
             when document_problem is null
                 then from_json(document, {{ sql_string(tojson(json_structure)) }})
         end as exact_keys
-    from documents
+    from landing_lines
 
 ),
 
@@ -69,7 +50,6 @@ raw_values as (
 
     select
         source_file,
-        latin1_line,
         line,
         document_problem,
         {%- for field in fields %}
@@ -94,7 +74,6 @@ typed_values as (
 
     select
         source_file,
-        latin1_line,
         line,
         document_problem,
         {%- for field in fields %}
@@ -155,8 +134,9 @@ checked_lines as (
 
 numbered_lines as (
 
-    -- the reader keeps file order (preserve_insertion_order), so a running number
-    -- minus the file's first number is the line number within the file
+    -- the reader keeps file order (preserve_insertion_order), so a running number minus
+    -- the file's first number is the line's position among the file's readable lines;
+    -- record_unreadable_lines shifts it past unreadable lines, when a file has any
     select
         *,
         row_number() over () as scan_position
@@ -171,8 +151,8 @@ select
     -- verdict
     rejection_reason,
     case when document_problem is null then rejected_field end as rejected_field,
-    -- the raw line, for rejects only (invalid UTF-8 is shown byte for byte as latin-1)
-    case when rejection_reason is not null then coalesce(line, latin1_line) end as rejected_line,
+    -- the raw line, for rejects only
+    case when rejection_reason is not null then line end as rejected_line,
     -- typed fields
     {%- for field in fields %}
     {{ field.column }}{{ "," if not loop.last }}

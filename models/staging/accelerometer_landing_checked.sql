@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ record_unreadable_lines('accelerometer') }}") }}
 
 {%- set fields = [
     {'key': 'user', 'column': 'user_email', 'type': 'string', 'required': true},

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ record_unreadable_lines('customer') }}") }}
 
 {%- set fields = [
     {'key': 'customerName', 'column': 'customer_name', 'type': 'string', 'required': false},

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ record_unreadable_lines('step_trainer') }}") }}
 
 {%- set fields = [
     {'key': 'sensorReadingTime', 'column': 'sensor_reading_ms', 'type': 'epoch_ms', 'required': true},

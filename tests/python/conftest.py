@@ -99,6 +99,22 @@ def assert_succeeded(completed: Build | subprocess.CompletedProcess[str]) -> Non
 
 
 @pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """build(name, landing, policy): each combination is built once per session and shared."""
+    builds: dict[tuple[str, str], Build] = {}
+
+    def built_once(name: str, landing: Path, policy: str = "strict") -> Build:
+        if (name, policy) not in builds:
+            root = tmp_path_factory.mktemp(f"{name}-{policy}")
+            builds[(name, policy)] = build(landing, root, policy)
+        result = builds[(name, policy)]
+        assert_succeeded(result)
+        return result
+
+    return built_once
+
+
+@pytest.fixture(scope="session")
 def generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stedi.generate import generate
 

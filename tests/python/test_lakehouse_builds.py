@@ -7,10 +7,8 @@ independent Python reference implementation in both policies.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import COURSE_V1, COURSE_V2, Build, assert_succeeded, build, require_course_data
+from conftest import COURSE_V1, COURSE_V2, require_course_data
 from reference import expected_counts
 
 # The course's published row counts (rubric reading of the 2023 export).
@@ -25,17 +23,6 @@ COURSE_RUBRIC_COUNTS = {
     "curated.machine_learning_curated": 43_681,
 }
 PUBLISHED = [name for name in COURSE_RUBRIC_COUNTS if not name.startswith("landing.")]
-_builds: dict[tuple[str, str], Build] = {}
-
-
-def built(name: str, landing: Path, policy: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """Each (data, policy) is built once per session and shared by the tests below."""
-    if (name, policy) not in _builds:
-        root = tmp_path_factory.mktemp(f"{name}-{policy}")
-        _builds[(name, policy)] = build(landing, root, policy)
-    result = _builds[(name, policy)]
-    assert_succeeded(result)
-    return result
 
 
 @pytest.fixture(params=["strict", "rubric"])
@@ -43,8 +30,8 @@ def policy(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def test_course_export_rubric_gives_the_course_counts_in_duckdb_and_parquet(tmp_path_factory):
-    course = built("course-v2", require_course_data(COURSE_V2), "rubric", tmp_path_factory)
+def test_course_export_rubric_gives_the_course_counts_in_duckdb_and_parquet(built):
+    course = built("course-v2", require_course_data(COURSE_V2), "rubric")
     in_database = {name: course.count(name) for name in COURSE_RUBRIC_COUNTS}
     assert in_database == COURSE_RUBRIC_COUNTS
     in_parquet = {name: course.parquet_count(*name.split(".")) for name in PUBLISHED}
@@ -54,15 +41,15 @@ def test_course_export_rubric_gives_the_course_counts_in_duckdb_and_parquet(tmp_
 @pytest.mark.parametrize(
     ("name", "landing"), [("course-v2", COURSE_V2), ("course-v1", COURSE_V1)], ids=["2023", "2022"]
 )
-def test_course_exports_agree_with_the_reference(name, landing, policy, tmp_path_factory):
-    course = built(name, require_course_data(landing), policy, tmp_path_factory)
+def test_course_exports_agree_with_the_reference(name, landing, policy, built):
+    course = built(name, require_course_data(landing), policy)
     expected = expected_counts(landing, policy)
     assert {relation: course.count(relation) for relation in expected} == expected
     assert course.count("landing.rejected_records") == 0
 
 
-def test_generated_data_agrees_with_the_reference(generated_landing, policy, tmp_path_factory):
-    generated = built("generated", generated_landing, policy, tmp_path_factory)
+def test_generated_data_agrees_with_the_reference(generated_landing, policy, built):
+    generated = built("generated", generated_landing, policy)
     expected = expected_counts(generated_landing, policy)
     assert {relation: generated.count(relation) for relation in expected} == expected
     published = {name: generated.parquet_count(*name.split(".")) for name in PUBLISHED}
@@ -71,10 +58,10 @@ def test_generated_data_agrees_with_the_reference(generated_landing, policy, tmp
     assert 0.35 < expected["trusted.customer_trusted"] / expected["landing.customer_landing"] < 0.65
 
 
-def test_strict_is_narrower_than_rubric_on_the_course_export(tmp_path_factory):
+def test_strict_is_narrower_than_rubric_on_the_course_export(built):
     landing = require_course_data(COURSE_V2)
-    strict = built("course-v2", landing, "strict", tmp_path_factory)
-    rubric = built("course-v2", landing, "rubric", tmp_path_factory)
+    strict = built("course-v2", landing, "strict")
+    rubric = built("course-v2", landing, "rubric")
     for relation in PUBLISHED:
         assert strict.count(relation) <= rubric.count(relation), relation
     # readings before consent exist in the export, and only rubric keeps them

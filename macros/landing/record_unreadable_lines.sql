@@ -1,0 +1,49 @@
+{#-
+    Post-hook of the *_landing_checked models. Lines the reader cannot take (not UTF-8,
+    longer than its maximum) are skipped by read_csv and recorded, with their line numbers,
+    in the connection's reject tables. This quarantines them in the checked table and shifts
+    the line numbers of the readable lines that follow them in the same file.
+-#}
+{% macro record_unreadable_lines(source_name) %}
+    {{ return(adapter.dispatch('record_unreadable_lines', 'stedi')(source_name)) }}
+{% endmacro %}
+
+{% macro default__record_unreadable_lines(source_name) %}
+{% endmacro %}
+
+{% macro duckdb__record_unreadable_lines(source_name) %}
+    {%- set errors = 'temp.main.landing_' ~ source_name ~ '_unreadable_lines' -%}
+    {%- set scans = 'temp.main.landing_' ~ source_name ~ '_scans' -%}
+    {%- set unreadable_lines -%}
+        select
+            scans.file_path as source_file,
+            errors.line as line_number,
+            row_number() over (partition by scans.file_path order by errors.line) as rank_in_file,
+            case errors.error_type
+                when 'INVALID ENCODING' then 'invalid_encoding'
+                when 'LINE SIZE OVER MAXIMUM' then 'line_too_long'
+                else 'unreadable_line'
+            end as rejection_reason,
+            errors.csv_line as rejected_line
+        from {{ errors }} as errors
+        inner join {{ scans }} as scans
+            on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id
+        where errors.scan_id = (select max(scan_id) from {{ scans }})
+    {%- endset %}
+
+    -- a readable line that was the p-th the reader returned moves down by the number of
+    -- unreadable lines before it: those whose (line number - rank) is below p
+    update {{ this }} as checked
+    set line_number = checked.line_number + (
+        select count(*)
+        from ({{ unreadable_lines }}) as unreadable
+        where
+            unreadable.source_file = checked.source_file
+            and unreadable.line_number - unreadable.rank_in_file < checked.line_number
+    )
+    where checked.source_file in (select unreadable.source_file from ({{ unreadable_lines }}) as unreadable);
+
+    insert into {{ this }} (source_file, line_number, rejection_reason, rejected_line)
+    select source_file, line_number, rejection_reason, rejected_line
+    from ({{ unreadable_lines }}) as unreadable;
+{% endmacro %}
