@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export STEDI_TARGET := $(TARGET)
 
-.PHONY: setup run test lint docs report clean
+.PHONY: setup run test lint docs report upload-landing iam-policy clean
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
 setup: $(VENV)/.installed
@@ -26,7 +26,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 # Generates sample landing data when the landing folder is empty, then builds every zone.
 run: setup
-	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	@if [[ "$(STEDI_LANDING)" != s3://* ]]; then $(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null; fi
 	$(BIN)/dbt build
 	$(BIN)/python -m stedi.report
 
@@ -46,6 +46,16 @@ docs: setup
 
 report: setup
 	$(BIN)/python -m stedi.report
+
+# Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
+upload-landing: setup
+	@test -n "$(S3_LANDING)" || { echo "Set S3_LANDING=s3://bucket/prefix"; exit 2; }
+	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(BIN)/python -m stedi.aws upload "$(STEDI_LANDING)" "$(S3_LANDING)"
+
+# The least-privilege IAM policy for your buckets: make iam-policy LANDING=s3://… LAKE=s3://…
+iam-policy: setup
+	$(BIN)/python -m stedi.aws policy --landing "$(LANDING)" --lake "$(LAKE)"
 
 clean:
 	rm -rf target logs data

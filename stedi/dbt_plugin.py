@@ -6,7 +6,12 @@
 - The pseudonymisation key is handed to DuckDB as a session variable, so it never
   appears in compiled SQL, dbt logs or `target/`.
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
-  parent folders); for object-store URIs it does nothing.
+  parent folders); for object-store URIs it does nothing. `stedi_prune_folder(folder,
+  file)` removes every other data file from a published table's folder or S3 prefix.
+- With `config: {aws: true}` (the `s3` target): loads httpfs, gives DuckDB an S3 secret
+  from the standard AWS credential chain (see stedi/aws.py), checks that the landing and
+  lake buckets are reachable before anything runs, and registers
+  `stedi_register_glue_table(payload)` for the publish hook.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any, TextIO
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
+
+from stedi import aws
 
 PSEUDONYM_KEY_ENV = "STEDI_PSEUDONYM_KEY"
 # Development default only: the README and a warning say to set a real secret.
@@ -73,8 +80,11 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         self._key = pseudonym_key()
         self._locks: list[TextIO] = []
+        self._aws = bool(plugin_config.get("aws"))
+        self._secret_sql = ""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        """Runs before DuckDB opens the database: take the locks, check AWS access."""
         database = str(creds.path)
         if not is_local(database) or self._locks:
             return
@@ -83,16 +93,30 @@ class Plugin(BasePlugin):
         lake = os.environ.get("STEDI_LAKE", "data/lake")
         if is_local(lake):
             self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
+        if self._aws:
+            try:
+                self._secret_sql = aws.duckdb_secret_sql()
+                for variable in ("STEDI_LANDING", "STEDI_LAKE"):
+                    location = os.environ.get(variable, "")
+                    if aws.is_s3(location):
+                        aws.check_bucket(location)
+            except aws.AwsSetupError as error:
+                raise DbtRuntimeError(f"{error} Nothing was changed.") from None
 
     def _configure(self, conn: DuckDBPyConnection) -> None:
         conn.execute("set variable stedi_pseudonym_key = ?", [self._key])
-        try:
-            conn.create_function(
-                "stedi_ensure_folder", ensure_folder, ["VARCHAR"], "VARCHAR", side_effects=True
-            )
-        except Exception as error:  # already registered on this connection
-            if "already exists" not in str(error):
-                raise
+        functions = [("stedi_ensure_folder", ensure_folder, ["VARCHAR"])]
+        functions.append(("stedi_prune_folder", aws.prune_folder, ["VARCHAR", "VARCHAR"]))
+        if self._aws:
+            conn.execute("load httpfs")
+            conn.execute(self._secret_sql)
+            functions.append(("stedi_register_glue_table", aws.register_glue_table, ["VARCHAR"]))
+        for name, function, parameters in functions:
+            try:
+                conn.create_function(name, function, parameters, "VARCHAR", side_effects=True)
+            except Exception as error:  # already registered on this connection
+                if "already exists" not in str(error):
+                    raise
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         self._configure(conn)

@@ -34,21 +34,35 @@
     {% endfor %}
     {% do adapter.dispatch('publish_tables', 'stedi')(publishable) %}
     {{ log("Published " ~ publishable | length ~ " verified tables to " ~ lake_root(), info=True) }}
+    {% if lake_root().startswith('s3://') %}
+        {% do register_glue_tables(publishable) %}
+    {% endif %}
 {% endmacro %}
 
 {% macro published_parquet_folder(node) %}
     {{ return(lake_root() ~ '/' ~ node.config.schema ~ '/' ~ node.alias) }}
 {% endmacro %}
 
+{#-
+    One file per table, replaced whole: locally written to a temporary file and renamed;
+    on S3 one PUT (or multipart upload) that becomes visible only when complete. Then any
+    other file in the table's folder or prefix is removed, so readers of the folder see
+    exactly the published table.
+-#}
 {% macro duckdb__publish_parquet(node) %}
     {% set folder = published_parquet_folder(node) %}
+    {% set file_name = node.alias ~ '.parquet' %}
+    {% set local = not folder.startswith('s3://') %}
     {% call statement('ensure_folder_' ~ node.alias, auto_begin=False) %}
         select stedi_ensure_folder({{ sql_string(folder) }})
     {% endcall %}
     {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
         copy (select * from {{ node.relation_name }})
-        to {{ sql_string(folder ~ '/' ~ node.alias ~ '.parquet') }}
-        (format parquet, compression zstd, use_tmp_file true)
+        to {{ sql_string(folder ~ '/' ~ file_name) }}
+        (format parquet, compression zstd{{ ', use_tmp_file true' if local }})
+    {% endcall %}
+    {% call statement('prune_folder_' ~ node.alias, auto_begin=False) %}
+        select stedi_prune_folder({{ sql_string(folder) }}, {{ sql_string(file_name) }})
     {% endcall %}
 {% endmacro %}
 

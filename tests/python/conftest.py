@@ -30,7 +30,7 @@ def require_course_data(landing: Path) -> Path:
 class Build:
     """One `dbt build` of the whole project into its own folder."""
 
-    landing: Path
+    landing: Path | str
     root: Path
     policy: str
     result: subprocess.CompletedProcess[str]
@@ -58,7 +58,7 @@ class Build:
             return connection.execute("select count(*) from read_parquet(?)", [paths]).fetchone()[0]
 
 
-def dbt_environment(root: Path, landing: Path, **extra: str) -> dict[str, str]:
+def dbt_environment(root: Path, landing: Path | str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         STEDI_LANDING=str(landing),
@@ -74,7 +74,7 @@ def dbt_environment(root: Path, landing: Path, **extra: str) -> dict[str, str]:
 
 
 def run_dbt(
-    args: list[str], root: Path, landing: Path, policy: str = "strict", **extra_env: str
+    args: list[str], root: Path, landing: Path | str, policy: str = "strict", **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     root.mkdir(parents=True, exist_ok=True)
     command = [str(BIN_DIR / "dbt"), *args, "--vars", f"{{consent_policy: {policy}}}"]
@@ -88,7 +88,7 @@ def run_dbt(
     )
 
 
-def build(landing: Path, root: Path, policy: str = "strict", **extra_env: str) -> Build:
+def build(landing: Path | str, root: Path, policy: str = "strict", **extra_env: str) -> Build:
     result = run_dbt(["build"], root, landing, policy, **extra_env)
     return Build(landing=landing, root=root, policy=policy, result=result)
 

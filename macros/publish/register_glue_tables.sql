@@ -1,0 +1,58 @@
+{#-
+    Glue Data Catalog registration, after a verified build with an s3:// lake: every
+    published trusted and curated table as a Parquet table over its own prefix, with the
+    model's columns, types and descriptions; with an s3:// landing zone, the three landing
+    tables as JSON tables over their folders. Databases: STEDI_GLUE_DATABASE (default
+    `stedi`), or STEDI_GLUE_DATABASE_<ZONE> per zone; created when missing.
+-#}
+{% macro glue_database(zone) %}
+    {{ return(env_var('STEDI_GLUE_DATABASE_' ~ zone | upper, env_var('STEDI_GLUE_DATABASE', 'stedi'))) }}
+{% endmacro %}
+
+{% macro register_glue_tables(nodes) %}
+    {% set tables = [] %}
+    {% for node in nodes %}
+        {% set published = api.Relation.create(database=node.database, schema=node.config.schema, identifier=node.alias) %}
+        {% set columns = [] %}
+        {% for column in adapter.get_columns_in_relation(published) %}
+            {% set documented = node.columns.get(column.name) %}
+            {% do columns.append({
+                'name': column.name,
+                'type': column.dtype,
+                'description': documented.description if documented else '',
+            }) %}
+        {% endfor %}
+        {% do tables.append({
+            'database': glue_database(node.config.schema),
+            'name': node.alias,
+            'description': node.description,
+            'format': 'parquet',
+            'location': published_parquet_folder(node),
+            'columns': columns,
+        }) %}
+    {% endfor %}
+
+    {% if landing_root().startswith('s3://') %}
+        {% set glue_types = {'string': 'VARCHAR', 'epoch_ms': 'BIGINT', 'bigint': 'BIGINT', 'double': 'DOUBLE'} %}
+        {% for source_name in ['customer', 'accelerometer', 'step_trainer'] %}
+            {% set source_node = graph.sources['source.stedi.landing.' ~ source_name] %}
+            {% set columns = [] %}
+            {% for field in landing_fields(source_name) %}
+                {% do columns.append({'name': field.key, 'type': glue_types[field.type], 'description': ''}) %}
+            {% endfor %}
+            {% do tables.append({
+                'database': glue_database('landing'),
+                'name': source_name ~ '_landing',
+                'description': source_node.description,
+                'format': 'json',
+                'location': landing_root() ~ '/' ~ source_name,
+                'columns': columns,
+            }) %}
+        {% endfor %}
+    {% endif %}
+
+    {% for table in tables %}
+        {% set registered = run_query("select stedi_register_glue_table(" ~ sql_string(tojson(table)) ~ ")") %}
+        {{ log("Glue: " ~ registered.columns[0].values()[0], info=True) }}
+    {% endfor %}
+{% endmacro %}

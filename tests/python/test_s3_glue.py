@@ -1,0 +1,323 @@
+"""The S3 target against a real S3 + Glue API server on loopback (moto_server, with IAM).
+
+moto_server runs with authentication on: an admin user sets things up, and every build
+runs as a user holding only the project's least-privilege policy (stedi.aws.iam_policy),
+so a green build also proves that policy is enough.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import duckdb
+import pytest
+from botocore.exceptions import ClientError
+from conftest import (
+    BIN_DIR,
+    COURSE_V2,
+    PROJECT_DIR,
+    Build,
+    assert_succeeded,
+    build,
+    require_course_data,
+)
+
+from stedi import aws
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+LANDING_BUCKET, LAKE_BUCKET = "stedi-landing", "stedi-lake"
+RELATIONS = [
+    "landing.customer_landing",
+    "landing.accelerometer_landing",
+    "landing.step_trainer_landing",
+    "landing.rejected_records",
+    "trusted.customer_trusted",
+    "trusted.accelerometer_trusted",
+    "trusted.step_trainer_trusted",
+    "trusted.step_trainer_unattributed",
+    "curated.customer_curated",
+    "curated.machine_learning_curated",
+]
+PUBLISHED = [relation for relation in RELATIONS if not relation.startswith("landing.")]
+
+
+@dataclass
+class AwsServer:
+    endpoint: str
+    admin: dict[str, str]
+    builder: dict[str, str]
+
+    def env(self, credentials: dict[str, str]) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        }
+
+    def client(self, service: str, credentials: dict[str, str] | None = None):
+        credentials = credentials or self.admin
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AwsServer]:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    process = subprocess.Popen(
+        [str(BIN_DIR / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        bootstrap = {"AccessKeyId": "bootstrap", "SecretAccessKey": "bootstrap"}
+        iam = AwsServer(endpoint, bootstrap, bootstrap).client("iam")
+        # the first three calls need no authentication: create an administrator
+        iam.create_user(UserName="admin")
+        admin_policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+        iam.put_user_policy(
+            UserName="admin", PolicyName="admin", PolicyDocument=json.dumps(admin_policy)
+        )
+        admin = iam.create_access_key(UserName="admin")["AccessKey"]
+        # the build runs as a user with only the project's policy
+        iam = AwsServer(endpoint, admin, admin).client("iam")
+        iam.create_user(UserName="stedi-build")
+        policy = aws.iam_policy(
+            f"s3://{LANDING_BUCKET}/landing",
+            f"s3://{LAKE_BUCKET}/lake",
+            ["stedi_*"],
+            ACCOUNT,
+            REGION,
+        )
+        # moto authorises Glue calls by action only (a resource other than "*" is always
+        # denied), so the Glue statement's resources are widened here; the S3 statements are
+        # enforced by moto exactly as written
+        for statement in policy["Statement"]:
+            if statement["Sid"] == "ManageGlueTables":
+                statement["Resource"] = "*"
+        iam.put_user_policy(
+            UserName="stedi-build", PolicyName="stedi", PolicyDocument=json.dumps(policy)
+        )
+        builder = iam.create_access_key(UserName="stedi-build")["AccessKey"]
+        aws_server = AwsServer(endpoint, admin, builder)
+        aws_server.client("s3").create_bucket(Bucket=LAKE_BUCKET)
+        yield aws_server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def upload(server: AwsServer, local: Path, uri: str) -> None:
+    result = subprocess.run(
+        [str(BIN_DIR / "python"), "-m", "stedi.aws", "upload", str(local), uri],
+        env={**os.environ, **server.env(server.admin)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Uploaded" in result.stdout
+
+
+def s3_build(
+    server: AwsServer, landing_uri: str, lake_uri: str, root: Path, policy: str, **env: str
+) -> Build:
+    extra = {**server.env(server.builder), "STEDI_TARGET": "s3", **env}
+    result = build(landing_uri, root, policy, STEDI_LAKE=lake_uri, **extra)
+    return result
+
+
+def lake_keys(server: AwsServer, prefix: str) -> list[str]:
+    s3 = server.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def s3_parquet_count(server: AwsServer, uri: str) -> int:
+    """Read a published Parquet file back from S3, outside dbt."""
+    saved = dict(os.environ)
+    os.environ.update(server.env(server.admin))
+    try:
+        secret = aws.duckdb_secret_sql()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    config = {
+        "extension_directory": str(PROJECT_DIR / ".venv" / "duckdb_extensions"),
+        "autoinstall_known_extensions": False,
+    }
+    with duckdb.connect(config=config) as connection:
+        connection.execute("load httpfs")
+        connection.execute(secret)
+        return connection.execute("select count(*) from read_parquet(?)", [uri]).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def datasets(server, generated_landing) -> dict[str, tuple[Path, str]]:
+    found = {"generated": (generated_landing, f"s3://{LANDING_BUCKET}/landing/generated")}
+    if COURSE_V2.is_dir():
+        found["course-v2"] = (COURSE_V2, f"s3://{LANDING_BUCKET}/landing/course-v2")
+    for local, uri in found.values():
+        upload(server, local, uri)
+    return found
+
+
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+@pytest.mark.parametrize("name", ["generated", "course-v2"])
+def test_s3_build_gives_the_local_counts_publishes_parquet_and_registers_glue(
+    server, datasets, built, name, policy, tmp_path
+):
+    if name not in datasets:
+        require_course_data(COURSE_V2)
+    local_landing, landing_uri = datasets[name]
+    lake_prefix = f"lake/{name}-{policy}"
+    lake_uri = f"s3://{LAKE_BUCKET}/{lake_prefix}"
+    glue_database = f"stedi_{name.replace('-', '_')}_{policy}"
+    result = s3_build(
+        server, landing_uri, lake_uri, tmp_path, policy, STEDI_GLUE_DATABASE=glue_database
+    )
+    assert_succeeded(result)
+
+    local = built(name, local_landing, policy)
+    assert {r: result.count(r) for r in RELATIONS} == {r: local.count(r) for r in RELATIONS}
+
+    # exactly one Parquet object per published table, each under its own prefix
+    expected_keys = sorted(
+        f"{lake_prefix}/{zone}/{table}/{table}.parquet"
+        for zone, table in (r.split(".") for r in PUBLISHED)
+    )
+    assert lake_keys(server, lake_prefix + "/") == expected_keys
+    for relation in PUBLISHED:
+        zone, table = relation.split(".")
+        assert s3_parquet_count(
+            server, f"{lake_uri}/{zone}/{table}/{table}.parquet"
+        ) == local.count(relation)
+
+    glue = server.client("glue")
+    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=glue_database)["TableList"]}
+    published_names = [r.split(".")[1] for r in PUBLISHED]
+    assert sorted(tables) == sorted(
+        published_names + ["customer_landing", "accelerometer_landing", "step_trainer_landing"]
+    )
+    for relation in PUBLISHED:
+        zone, table = relation.split(".")
+        descriptor = tables[table]["StorageDescriptor"]
+        assert descriptor["Location"] == f"{lake_uri}/{zone}/{table}/"
+        assert tables[table]["Parameters"]["classification"] == "parquet"
+        assert descriptor["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+        columns = result.query(
+            f"select column_name, data_type from information_schema.columns"
+            f" where table_schema = '{zone}' and table_name = '{table}' order by ordinal_position"
+        )
+        hive = {
+            "VARCHAR": "string",
+            "BIGINT": "bigint",
+            "DOUBLE": "double",
+            "TIMESTAMP": "timestamp",
+        }
+        assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == [
+            (n, hive[t]) for n, t in columns
+        ]
+    assert any(
+        c.get("Comment") for c in tables["machine_learning_curated"]["StorageDescriptor"]["Columns"]
+    )
+    landing_table = tables["accelerometer_landing"]
+    assert landing_table["StorageDescriptor"]["Location"] == f"{landing_uri}/accelerometer/"
+    assert landing_table["Parameters"]["classification"] == "json"
+    assert [c["Name"] for c in landing_table["StorageDescriptor"]["Columns"]] == [
+        "user",
+        "timestamp",
+        "x",
+        "y",
+        "z",
+    ]
+
+
+def test_rebuild_leaves_nothing_stale_and_bad_access_changes_nothing(server, datasets, tmp_path):
+    _, landing_uri = datasets["generated"]
+    lake_prefix = "lake/rebuild"
+    lake_uri = f"s3://{LAKE_BUCKET}/{lake_prefix}"
+    glue = {"STEDI_GLUE_DATABASE": "stedi_rebuild"}
+    assert_succeeded(s3_build(server, landing_uri, lake_uri, tmp_path / "one", "strict", **glue))
+    published = lake_keys(server, lake_prefix + "/")
+    stale = f"{lake_prefix}/trusted/customer_trusted/part-from-an-old-run.parquet"
+    server.client("s3").put_object(Bucket=LAKE_BUCKET, Key=stale, Body=b"old")
+    assert_succeeded(s3_build(server, landing_uri, lake_uri, tmp_path / "one", "strict", **glue))
+    assert lake_keys(server, lake_prefix + "/") == published
+
+    def etags() -> dict[str, str]:
+        s3 = server.client("s3")
+        return {key: s3.head_object(Bucket=LAKE_BUCKET, Key=key)["ETag"] for key in published}
+
+    before = etags()
+    wrong = s3_build(
+        server,
+        landing_uri,
+        lake_uri,
+        tmp_path / "two",
+        "strict",
+        AWS_ACCESS_KEY_ID="AKIAWRONGWRONGWRONG1",
+        AWS_SECRET_ACCESS_KEY="wrong",
+    )
+    output = wrong.result.stdout + wrong.result.stderr
+    assert wrong.result.returncode != 0
+    assert f"Access to bucket '{LANDING_BUCKET}'" in output and "was refused" in output
+    assert "Traceback" not in output
+
+    # a user allowed to see buckets is told that the bucket does not exist
+    missing = s3_build(
+        server,
+        landing_uri,
+        "s3://no-such-bucket/lake",
+        tmp_path / "three",
+        "strict",
+        AWS_ACCESS_KEY_ID=server.admin["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=server.admin["SecretAccessKey"],
+    )
+    output = missing.result.stdout + missing.result.stderr
+    assert missing.result.returncode != 0
+    assert "Bucket 'no-such-bucket' of s3://no-such-bucket/lake does not exist." in output
+    assert "Traceback" not in output
+    assert etags() == before
+
+
+def test_the_build_policy_grants_no_more_than_it_needs(server):
+    s3 = server.client("s3", server.builder)
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket=LANDING_BUCKET, Key="landing/generated/customer/evil.json", Body=b"{}")
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket=LAKE_BUCKET, Key="elsewhere/file", Body=b"x")
+    with pytest.raises(ClientError):
+        server.client("glue", server.builder).delete_database(Name="stedi_rebuild")
