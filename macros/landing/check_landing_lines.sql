@@ -1,6 +1,6 @@
 {#-
     Every line of a landing source, parsed once: its typed fields, or the reason it
-    is rejected. `fields` lists the JSON keys the source should have:
+    is rejected. `fields` (see landing_fields) lists the JSON keys the source should have:
       {'key': JSON key, 'column': column name, 'type': 'string'|'bigint'|'double'|'epoch_ms',
        'required': true|false}
     Keys are matched case-insensitively, a trailing comma after the object is tolerated,
@@ -10,89 +10,128 @@
     {{ return(adapter.dispatch('check_landing_lines', 'stedi')(source_relation, fields)) }}
 {% endmacro %}
 
-{#- Epoch milliseconds accepted as plausible: 1970-01-01 up to 2100-01-01. -#}
+{#- Epoch milliseconds accepted as plausible: 2000-01-01 up to 2100-01-01. -#}
+{% macro min_plausible_epoch_ms() %}946684800000{% endmacro %}
 {% macro max_plausible_epoch_ms() %}4102444800000{% endmacro %}
 
+{#-
+    DuckDB. Fast path: one typed parse per line (numbers as DOUBLE, so a fraction where an
+    integer belongs is seen). A line takes the exact path, which reads every value as text
+    and classifies what is wrong, only when the fast parse left an expected key empty (not
+    JSON, not an object, a key missing, in another case or of the wrong type) or when the
+    line holds `true`/`false` (a JSON boolean where a number belongs would parse as 1 or 0).
+    Line numbers come from streaming windows after the parse, so parsing stays parallel.
+-#}
 {% macro duckdb__check_landing_lines(source_relation, fields) %}
-{%- set json_structure = {} -%}
-{%- for field in fields -%}{%- do json_structure.update({field.key: 'VARCHAR'}) -%}{%- endfor %}
+{%- set typed_structure, text_structure = {}, {} -%}
+{%- for field in fields -%}
+    {%- do typed_structure.update({field.key: 'VARCHAR' if field.type == 'string' else 'DOUBLE'}) -%}
+    {%- do text_structure.update({field.key: 'VARCHAR'}) -%}
+{%- endfor %}
 with landing_lines as (
 
     select
         filename as source_file,
         line,
-        -- tolerate one trailing comma after the object (the 2022 step-trainer export)
-        regexp_replace(trim(line), '\}\s*,$', '}') as document
+        -- tolerate trailing commas after the object (the 2022 step-trainer export);
+        -- rtrim with a character set is slow, so only for lines that need it
+        case
+            when ends_with(line, ',') or ends_with(line, ' ') or ends_with(line, chr(9))
+                then rtrim(line, ' ,' || chr(9))
+            else line
+        end as document
     from {{ source_relation }}
 
 ),
 
-parsed_documents as (
+fast_parse as (
 
     select
         source_file,
         line,
         document,
+        try(from_json(document, {{ sql_string(tojson(typed_structure)) }})) as typed_values
+    from landing_lines
+
+),
+
+routed_lines as (
+
+    select
+        *,
+        typed_values is null
+        {%- for field in fields %}
+        or typed_values[{{ sql_string(field.key) }}] is null
+        {%- if field.type == 'string' %}
+        or left(typed_values[{{ sql_string(field.key) }}], 1) in ('{', '[')
+        {%- endif %}
+        {%- endfor %}
+        or contains(document, 'true')
+        or contains(document, 'false') as needs_exact_check
+    from fast_parse
+
+),
+
+exact_parse as (
+
+    select
+        *,
         case
+            when not needs_exact_check then null
             when line is null or regexp_full_match(line, '\s*') then 'empty_line'
             when not json_valid(document) then 'invalid_json'
             when json_type(document) != 'OBJECT' then 'not_a_json_object'
         end as document_problem,
         case
-            when document_problem is null
-                then from_json(document, {{ sql_string(tojson(json_structure)) }})
-        end as exact_keys
-    from landing_lines
+            when needs_exact_check and document_problem is null
+                then from_json(document, {{ sql_string(tojson(text_structure)) }})
+        end as text_values
+    from routed_lines
 
 ),
 
 raw_values as (
 
     select
-        source_file,
-        line,
-        document_problem,
+        *,
         {%- for field in fields %}
-        -- '{{ field.key }}', also under any other capitalisation
+        -- '{{ field.key }}' as text, also under any other capitalisation (exact path only)
         case
-            when document_problem is not null then null
-            when exact_keys[{{ sql_string(field.key) }}] is not null
-                then exact_keys[{{ sql_string(field.key) }}]
+            when text_values is null then null
+            when text_values[{{ sql_string(field.key) }}] is not null
+                then text_values[{{ sql_string(field.key) }}]
             else json_extract_string(
                 document,
                 '$."' || replace(list_filter(
                     json_keys(document), json_key -> lower(json_key) = {{ sql_string(field.key | lower) }}
                 )[1], '"', '\"') || '"'
             )
-        end as raw_{{ field.column }}{{ "," if not loop.last }}
+        end as raw_{{ field.column }},
         {%- endfor %}
-    from parsed_documents
+        needs_exact_check and document_problem is null as is_exact_object
+    from exact_parse
 
 ),
 
-typed_values as (
+typed_fields as (
 
     select
-        source_file,
-        line,
-        document_problem,
+        *,
         {%- for field in fields %}
-        raw_{{ field.column }},
+        {%- set fast = "typed_values[" ~ sql_string(field.key) ~ "]" %}
+        {%- set raw = "raw_" ~ field.column %}
         {%- if field.type == 'string' %}
         case
-            when left(raw_{{ field.column }}, 1) not in ('{', '[') then raw_{{ field.column }}
-        end as {{ field.column }}{{ "," if not loop.last }}
-        {%- elif field.type == 'double' %}
-        case
-            when isfinite(try_cast(raw_{{ field.column }} as double))
-                then try_cast(raw_{{ field.column }} as double)
+            when needs_exact_check
+                then case when left({{ raw }}, 1) not in ('{', '[') then {{ raw }} end
+            else {{ fast }}
         end as {{ field.column }}{{ "," if not loop.last }}
         {%- else %}
-        -- integers only: '12.5' must not be rounded into a valid value
+        -- numbers as DOUBLE first; JSON booleans and text that is no number become null
         case
-            when try_cast(raw_{{ field.column }} as double) = try_cast(raw_{{ field.column }} as bigint)
-                then try_cast(raw_{{ field.column }} as bigint)
-        end as {{ field.column }}{{ "," if not loop.last }}
+            when needs_exact_check then try_cast({{ raw }} as double)
+            else {{ fast }}
+        end as {{ field.column }}_value{{ "," if not loop.last }}
         {%- endif %}
         {%- endfor %}
     from raw_values
@@ -102,60 +141,99 @@ typed_values as (
 checked_lines as (
 
     select
-        *,
-        coalesce(
-            document_problem,
-            case
-                {%- for field in fields if field.required %}
-                when raw_{{ field.column }} is null then 'missing_required_field'
-                {%- endfor %}
-                {%- for field in fields %}
-                when raw_{{ field.column }} is not null and {{ field.column }} is null then 'wrong_type'
-                {%- endfor %}
-                {%- for field in fields if field.type == 'epoch_ms' %}
-                when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then 'out_of_range'
-                {%- endfor %}
-            end
-        ) as rejection_reason,
+        source_file,
+        line,
+        {%- for field in fields %}
+        {%- if field.type == 'string' %}
+        {{ field.column }},
+        {%- elif field.type == 'double' %}
+        case when isfinite({{ field.column }}_value) then {{ field.column }}_value end as {{ field.column }},
+        {%- else %}
+        -- integers only: 12.5 must not be rounded into a valid value
         case
+            when {{ field.column }}_value = trunc({{ field.column }}_value)
+                and abs({{ field.column }}_value) < 9.0e15
+                then cast({{ field.column }}_value as bigint)
+        end as {{ field.column }},
+        {%- endif %}
+        {%- endfor %}
+        case
+            when document_problem is not null then document_problem
             {%- for field in fields if field.required %}
-            when raw_{{ field.column }} is null then '{{ field.key }}'
+            when is_exact_object and raw_{{ field.column }} is null then 'missing_required_field'
             {%- endfor %}
             {%- for field in fields %}
-            when raw_{{ field.column }} is not null and {{ field.column }} is null then '{{ field.key }}'
+            {%- set value = field.column if field.type == 'string' else field.column ~ '_value' %}
+            when is_exact_object and raw_{{ field.column }} is not null and {{ value }} is null then 'wrong_type'
+            {%- if field.type == 'double' %}
+            when not isfinite({{ value }}) then 'out_of_range'
+            {%- elif field.type in ('bigint', 'epoch_ms') %}
+            when {{ value }} != trunc({{ value }}) then 'wrong_type'
+            {%- endif %}
+            {%- if field.type == 'epoch_ms' %}
+            when {{ value }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }}
+                then 'out_of_range'
+            {%- endif %}
             {%- endfor %}
-            {%- for field in fields if field.type == 'epoch_ms' %}
-            when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then '{{ field.key }}'
+        end as rejection_reason,
+        case
+            when document_problem is not null then null
+            {%- for field in fields if field.required %}
+            when is_exact_object and raw_{{ field.column }} is null then '{{ field.key }}'
+            {%- endfor %}
+            {%- for field in fields %}
+            {%- set value = field.column if field.type == 'string' else field.column ~ '_value' %}
+            when is_exact_object and raw_{{ field.column }} is not null and {{ value }} is null then '{{ field.key }}'
+            {%- if field.type == 'double' %}
+            when not isfinite({{ value }}) then '{{ field.key }}'
+            {%- elif field.type in ('bigint', 'epoch_ms') %}
+            when {{ value }} != trunc({{ value }}) then '{{ field.key }}'
+            {%- endif %}
+            {%- if field.type == 'epoch_ms' %}
+            when {{ value }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }}
+                then '{{ field.key }}'
+            {%- endif %}
             {%- endfor %}
         end as rejected_field
-    from typed_values
+    from typed_fields
 
 ),
 
 numbered_lines as (
 
-    -- the reader keeps file order (preserve_insertion_order), so a running number minus
-    -- the file's first number is the line's position among the file's readable lines;
-    -- record_unreadable_lines shifts it past unreadable lines, when a file has any
+    -- The reader keeps file order (preserve_insertion_order) and these windows stream:
+    -- a running number, and the running number at which the current file began.
     select
         *,
-        row_number() over () as scan_position
+        row_number() over () as scan_position,
+        lag(source_file) over () as previous_source_file
     from checked_lines
+
+),
+
+file_positions as (
+
+    select
+        *,
+        max(case when previous_source_file is distinct from source_file then scan_position end) over (
+            rows between unbounded preceding and current row
+        ) as file_first_position
+    from numbered_lines
 
 )
 
 select
-    -- lineage
+    -- lineage: the line's position among the file's readable lines (record_unreadable_lines
+    -- shifts it past unreadable lines, when a file has any)
     source_file,
-    scan_position - min(scan_position) over (partition by source_file) + 1 as line_number,
+    scan_position - file_first_position + 1 as line_number,
     -- verdict
     rejection_reason,
-    case when document_problem is null then rejected_field end as rejected_field,
-    -- the raw line, for rejects only
+    rejected_field,
     case when rejection_reason is not null then line end as rejected_line,
     -- typed fields
     {%- for field in fields %}
     {{ field.column }}{{ "," if not loop.last }}
     {%- endfor %}
-from numbered_lines
+from file_positions
 {% endmacro %}
