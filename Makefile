@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export STEDI_TARGET := $(TARGET)
 
-.PHONY: setup run test lint docs report upload-landing iam-policy clean
+.PHONY: setup run test lint docs report bench upload-landing iam-policy clean
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
 setup: $(VENV)/.installed
@@ -46,6 +46,11 @@ docs: setup
 
 report: setup
 	$(BIN)/python -m stedi.report
+
+# Build time against landing size: make bench SIZES="956 10000 100000 1000000"
+SIZES ?= 956 10000 100000
+bench: setup
+	$(BIN)/python -m stedi.bench --sizes $(SIZES)
 
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup

@@ -1,0 +1,284 @@
+"""Benchmark: build cost against landing size, on this machine, measured in one run.
+
+`python -m stedi.bench --sizes 956 10000 100000 [--spark-max 10000] [--out bench/results]`
+(or `make bench SIZES="…"`). For each size (number of customers) it generates landing data
+with stedi.generate, then measures, each in its own process:
+
+- floor: DuckDB reading and parsing every landing record once (`read_json` with typed
+  columns, all three sources), nothing else;
+- `dbt build` (every model and test, default policy, fresh database) and `dbt run` alone;
+- `dbt build --target spark` where the Spark requirements are installed, up to --spark-max;
+- wall time, CPU time, peak memory of the whole process tree (sampled), landing bytes,
+  rows per second, and each node's time from dbt's run_results.json.
+
+It writes results.json, results.md and chart.png (build time against landing size,
+log-log, one line per engine plus the floor) into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from stedi.generate import generate
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BIN_DIR = Path(sys.executable).parent
+
+FLOOR_SCRIPT = """
+import sys, duckdb
+landing, memory, threads = sys.argv[1:4]
+con = duckdb.connect(config={"memory_limit": memory, "threads": int(threads)})
+columns = {
+    "customer": "{customerName:'VARCHAR',email:'VARCHAR',phone:'VARCHAR',birthDay:'VARCHAR',"
+    "serialNumber:'VARCHAR',registrationDate:'BIGINT',lastUpdateDate:'BIGINT',"
+    "shareWithResearchAsOfDate:'BIGINT',shareWithPublicAsOfDate:'BIGINT',shareWithFriendsAsOfDate:'BIGINT'}",
+    "accelerometer": "{user:'VARCHAR',timestamp:'BIGINT',x:'DOUBLE',y:'DOUBLE',z:'DOUBLE'}",
+    "step_trainer": "{sensorReadingTime:'BIGINT',serialNumber:'VARCHAR',"
+    "distanceFromObject:'BIGINT'}",
+}
+rows = 0
+for source, schema in columns.items():
+    path = f"{landing}/{source}/*.json*"
+    rows += con.execute(
+        f"select count(*) from read_json('{path}', format='newline_delimited', columns={schema})"
+    ).fetchone()[0]
+print(rows)
+"""
+
+
+def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a command; wall and CPU time and the peak RSS of its whole process tree."""
+    started = time.perf_counter()
+    process = psutil.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    peak = 0
+    cpu_by_pid: dict[int, float] = {}
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            rss = 0
+            for member in tree:
+                with member.oneshot():
+                    rss += member.memory_info().rss
+                    times = member.cpu_times()
+                    cpu_by_pid[member.pid] = times.user + times.system
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    output = process.stdout.read() if process.stdout else ""
+    wall = time.perf_counter() - started
+    # CPU of processes that ended between two samples is missed: a lower bound
+    cpu = sum(cpu_by_pid.values())
+    return {
+        "command": " ".join(command[:3]),
+        "returncode": process.returncode,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mb": round(peak / 2**20),
+        "output_tail": output[-1500:] if process.returncode else "",
+    }
+
+
+def landing_size(landing: Path) -> tuple[int, int]:
+    files = [path for path in landing.rglob("*.json*") if path.is_file()]
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def node_times(target: Path) -> dict[str, float]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {
+        result["unique_id"].split(".", 2)[-1]: round(result["execution_time"], 3)
+        for result in results
+        if result["unique_id"].startswith(("model.", "operation."))
+    }
+
+
+def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    landing = work / f"landing-{customers}"
+    began = time.perf_counter()
+    summary = generate(landing, customers, seed=args.seed, overwrite=True)
+    generated_s = time.perf_counter() - began
+    files, size = landing_size(landing)
+    rows = sum(summary[source]["rows"] for source in ("customer", "accelerometer", "step_trainer"))
+    result: dict[str, Any] = {
+        "customers": customers,
+        "landing_files": files,
+        "landing_bytes": size,
+        "landing_rows": rows,
+        "generate_s": round(generated_s, 2),
+    }
+
+    env = dict(
+        os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_PROFILES_DIR=str(PROJECT_DIR)
+    )
+    env.update(STEDI_DUCKDB_MEMORY_LIMIT=args.memory_limit, STEDI_DUCKDB_THREADS=str(args.threads))
+    floor_env = dict(env)
+    result["floor"] = measure(
+        [
+            str(BIN_DIR / "python"),
+            "-c",
+            FLOOR_SCRIPT,
+            str(landing),
+            args.memory_limit,
+            str(args.threads),
+        ],
+        floor_env,
+    )
+
+    engines = [("duckdb", "local", "build"), ("duckdb_run", "local", "run")]
+    if args.spark_max >= customers and importlib.util.find_spec("pyspark"):
+        engines.append(("spark", "spark", "build"))
+    for name, target, command in engines:
+        root = work / f"{name}-{customers}"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        run_env = dict(
+            env,
+            STEDI_TARGET=target,
+            STEDI_LANDING=str(landing),
+            STEDI_LAKE=str(root / "lake"),
+            STEDI_DUCKDB=str(root / "stedi.duckdb"),
+            DBT_TARGET_PATH=str(root / "target"),
+            DBT_LOG_PATH=str(root / "logs"),
+        )
+        measured = measure([str(BIN_DIR / "dbt"), command], run_env)
+        if measured["returncode"] == 0:
+            measured["rows_per_s"] = round(rows / measured["wall_s"])
+            measured["nodes_s"] = node_times(root / "target")
+        result[name] = measured
+        shutil.rmtree(root, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(landing, ignore_errors=True)
+    return result
+
+
+def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
+    lines = [
+        f"Machine: {machine['cpus']} CPUs, {machine['memory_gb']} GB RAM, {machine['platform']};"
+        f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads.",
+        "",
+        "| customers | landing | rows | generate | floor | dbt build | build / floor | dbt run"
+        " | spark build | spark / duckdb | build peak memory | build CPU |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        build, floor, run = r["duckdb"], r["floor"], r["duckdb_run"]
+        spark = r.get("spark")
+        ratio = build["wall_s"] / floor["wall_s"] if floor["wall_s"] else float("nan")
+        spark_cell = f"{spark['wall_s']} s" if spark and spark["returncode"] == 0 else "–"
+        spark_ratio = (
+            f"{spark['wall_s'] / build['wall_s']:.1f}×"
+            if spark and spark["returncode"] == 0
+            else "–"
+        )
+        lines.append(
+            f"| {r['customers']:,} | {r['landing_bytes'] / 1e6:,.0f} MB | {r['landing_rows']:,}"
+            f" | {r['generate_s']} s | {floor['wall_s']} s | {build['wall_s']} s | {ratio:.1f}×"
+            f" | {run['wall_s']} s | {spark_cell} | {spark_ratio}"
+            f" | {build['peak_rss_mb']:,} MB | {build['cpu_s']} s |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    sizes = [r["landing_bytes"] / 1e6 for r in results]
+    for key, label in (
+        ("floor", "floor: DuckDB reads + parses once"),
+        ("duckdb", "dbt build, DuckDB"),
+        ("duckdb_run", "dbt run, DuckDB"),
+        ("spark", "dbt build, Spark (local)"),
+    ):
+        points = [
+            (size, r[key]["wall_s"])
+            for size, r in zip(sizes, results, strict=True)
+            if key in r and r[key]["returncode"] == 0
+        ]
+        if points:
+            axes.plot(*zip(*points, strict=True), marker="o", label=label)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("landing data (MB of JSON)")
+    axes.set_ylabel("wall time (s)")
+    axes.set_title("STEDI lakehouse build time against landing size")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m stedi.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[956, 10_000, 100_000])
+    parser.add_argument("--spark-max", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--memory-limit", default=os.environ.get("STEDI_DUCKDB_MEMORY_LIMIT", "4GB")
+    )
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("STEDI_DUCKDB_THREADS", "2"))
+    )
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="scratch folder (default: a temp dir)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated landing data")
+    args = parser.parse_args(argv)
+
+    machine = {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30),
+        "platform": platform.platform(),
+        "memory_limit": args.memory_limit,
+        "threads": args.threads,
+    }
+    work = args.work or Path(tempfile.mkdtemp(prefix="stedi-bench-"))
+    results = []
+    for customers in args.sizes:
+        print(f"benchmark: {customers:,} customers", file=sys.stderr, flush=True)
+        results.append(run_size(customers, work, args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(
+        json.dumps({"machine": machine, "results": results}, indent=2)
+    )
+    (args.out / "results.md").write_text(markdown(results, machine))
+    chart(results, args.out / "chart.png")
+    print(markdown(results, machine))
+    failed = [r["customers"] for r in results if r["duckdb"]["returncode"] != 0]
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    if failed:
+        print(f"dbt build failed at sizes {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
