@@ -46,34 +46,60 @@ def published_state(result: Build) -> dict[str, object]:
     return {"files": files, "tables": tables}
 
 
-def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
-    good = build(generated_landing, tmp_path / "lakehouse")
-    assert_succeeded(good)
-    before = published_state(good)
-
-    # the same project with a consent violation injected into a trusted model
+def build_with_injected_fault(
+    tmp_path: Path, landing: Path, model: str, rule: str, replacement: str
+) -> subprocess.CompletedProcess[str]:
+    """`dbt build` of a copy of the project with one rule broken, on the same lakehouse."""
     broken_project = tmp_path / "broken-project"
     shutil.copytree(
         PROJECT_DIR,
         broken_project,
         ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
     )
-    model = broken_project / "models" / "intermediate" / "accelerometer_trusted.sql"
-    consent_rule = "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms"
-    assert consent_rule in model.read_text()
-    model.write_text(model.read_text().replace(consent_rule, ""))
-
-    env = dbt_environment(tmp_path / "lakehouse", generated_landing)
+    path = broken_project / model
+    assert rule in path.read_text()
+    path.write_text(path.read_text().replace(rule, replacement))
+    env = dbt_environment(tmp_path / "lakehouse", landing)
     env["DBT_PROFILES_DIR"] = str(broken_project)
-    # unit tests catch this injection before the model is built; leave them out so the
-    # model is written and the trusted zone's data test must catch it
-    failed = subprocess.run(
+    # unit tests catch these faults before the model is built; leave them out so the
+    # model is written and the zone's data tests must catch it
+    return subprocess.run(
         [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
         cwd=broken_project,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
+    )
+
+
+def test_pairing_two_customers_fails_the_build(generated_landing, tmp_path):
+    good = build(generated_landing, tmp_path / "lakehouse")
+    assert_succeeded(good)
+    before = published_state(good)
+    failed = build_with_injected_fault(
+        tmp_path,
+        generated_landing,
+        "models/marts/machine_learning_curated.sql",
+        "customer_curated.customer_key = accelerometer_trusted.user_key\n            and ",
+        "",
+    )
+    assert failed.returncode != 0
+    assert "Failure in test machine_learning_pairs_one_customer" in failed.stdout
+    assert published_state(good) == before
+
+
+def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
+    good = build(generated_landing, tmp_path / "lakehouse")
+    assert_succeeded(good)
+    before = published_state(good)
+
+    failed = build_with_injected_fault(
+        tmp_path,
+        generated_landing,
+        "models/intermediate/accelerometer_trusted.sql",
+        "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms",
+        "",
     )
     assert failed.returncode != 0
     assert "FAIL" in failed.stdout and "Failure in test no_reading_before_consent" in failed.stdout

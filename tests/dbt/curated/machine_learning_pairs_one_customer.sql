@@ -50,42 +50,39 @@ subjects as (
 
 ),
 
-rows_with_owner as (
+-- both sides are unique on these keys (their grain tests), so the joins add no rows
+rows_with_their_readings as (
 
     select
         machine_learning_curated.*,
         subjects.customer_key,
-        subjects.serial_number
+        step_trainer_trusted.serial_number as device_serial_number,
+        accelerometer_trusted.user_key as phone_user_key
     from machine_learning_curated
     left join subjects
         on machine_learning_curated.subject_id = subjects.subject_id
+    left join step_trainer_trusted
+        on
+            subjects.serial_number = step_trainer_trusted.serial_number
+            and machine_learning_curated.sensor_reading_ms = step_trainer_trusted.sensor_reading_ms
+            and machine_learning_curated.distance_from_object = step_trainer_trusted.distance_from_object
+    left join accelerometer_trusted
+        on
+            subjects.customer_key = accelerometer_trusted.user_key
+            and machine_learning_curated.sensor_reading_ms = accelerometer_trusted.reading_ms
+            and machine_learning_curated.x = accelerometer_trusted.x
+            and machine_learning_curated.y = accelerometer_trusted.y
+            and machine_learning_curated.z = accelerometer_trusted.z
 
 ),
 
 unmatched_rows as (
 
-    select rows_with_owner.*
-    from rows_with_owner
+    select * from rows_with_their_readings
     where
-        rows_with_owner.customer_key is null
-        or not exists (
-            select 1
-            from step_trainer_trusted
-            where
-                step_trainer_trusted.serial_number = rows_with_owner.serial_number
-                and step_trainer_trusted.sensor_reading_ms = rows_with_owner.sensor_reading_ms
-                and step_trainer_trusted.distance_from_object = rows_with_owner.distance_from_object
-        )
-        or not exists (
-            select 1
-            from accelerometer_trusted
-            where
-                accelerometer_trusted.user_key = rows_with_owner.customer_key
-                and accelerometer_trusted.reading_ms = rows_with_owner.sensor_reading_ms
-                and accelerometer_trusted.x = rows_with_owner.x
-                and accelerometer_trusted.y = rows_with_owner.y
-                and accelerometer_trusted.z = rows_with_owner.z
-        )
+        customer_key is null
+        or device_serial_number is null
+        or phone_user_key is null
 
 )
 
