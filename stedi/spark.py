@@ -30,6 +30,7 @@ def session_settings(target: Path) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "4",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.sql.warehouse.dir": f"{target}/spark-warehouse",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={target}/spark-metastore;create=true"
@@ -48,3 +49,30 @@ def open_session(target: Path | None = None) -> SparkSession:
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def export_relations(relations: list[str], out: Path, target: Path | None = None) -> None:
+    """Write each relation's rows to `out/<relation>/` as Parquet (read by the parity tests)."""
+    session = open_session(target)
+    try:
+        for relation in relations:
+            frame = session.table(relation).coalesce(1)
+            frame.write.mode("overwrite").parquet(str(out / relation))
+    finally:
+        session.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Export relations of the Spark catalog.")
+    parser.add_argument("--target", type=Path, default=None, help="dbt target folder")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("relations", nargs="+")
+    arguments = parser.parse_args(argv)
+    export_relations(arguments.relations, arguments.out, arguments.target)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -102,7 +102,11 @@
         {% endcall %}
         {% call statement('landing_lines_' ~ source_name, auto_begin=False) %}
             create or replace view landing.{{ source_name }} as
-            select filename, line_number, line
+            select
+                filename,
+                line_number,
+                -- like DuckDB's reader: an empty line reads as null
+                nullif(line, '') as line
             from ({{ spark__landing_file_lines(source_name, 'true') }})
             where is_valid_utf8(line) and octet_length(line) < {{ max_landing_line_bytes() }}
         {% endcall %}
@@ -115,8 +119,10 @@
                     when not is_valid_utf8(line) then 'invalid_encoding'
                     else 'line_too_long'
                 end as rejection_reason,
-                -- like DuckDB's reject tables: replacement characters, at most 10,000 of them
-                left(make_valid_utf8(line), 10000) as rejected_line
+                -- like DuckDB's reject tables: '?' for bytes that are not UTF-8, and at most
+                -- 10,000 characters (DuckDB also turns the bytes after a truncated sequence
+                -- into '?': there the texts differ, see the README)
+                left(replace(make_valid_utf8(line), '\uFFFD', '?'), 10000) as rejected_line
             from ({{ spark__landing_file_lines(
                 source_name,
                 'not is_valid_utf8(value) or octet_length(value) >= ' ~ max_landing_line_bytes()
