@@ -98,7 +98,7 @@
             create table landing.{{ source_name }}__files (value string)
             using text
             options (wholetext 'true', pathGlobFilter '*.json*')
-            location {{ sql_string(landing_root() ~ '/' ~ source_name) }}
+            location {{ sql_string(spark__location(landing_root() ~ '/' ~ source_name)) }}
         {% endcall %}
         {% call statement('landing_lines_' ~ source_name, auto_begin=False) %}
             create or replace view landing.{{ source_name }} as
@@ -130,4 +130,19 @@
             where not is_valid_utf8(line) or octet_length(line) >= {{ max_landing_line_bytes() }}
         {% endcall %}
     {% endfor %}
+{% endmacro %}
+
+{#-
+    Spark resolves a relative LOCATION against the schema's folder in its warehouse, not
+    against the folder dbt runs in, as DuckDB and `insert overwrite directory` do: a
+    relative STEDI_LANDING or STEDI_LAKE is made absolute with the driver's working folder.
+-#}
+{% macro spark__location(path) %}
+    {% if path.startswith('/') or ':' in path.split('/')[0] %}
+        {{ return(path) }}
+    {% endif %}
+    {% set working_folder = run_query(
+        "select reflect('java.lang.System', 'getProperty', 'user.dir')"
+    ).columns[0].values()[0] %}
+    {{ return(working_folder ~ '/' ~ path) }}
 {% endmacro %}

@@ -100,7 +100,7 @@
         {% call statement('publish_table_' ~ node.alias, auto_begin=False) %}
             create table {{ node.config.schema }}.{{ node.alias }}
             using parquet
-            location {{ sql_string(published_parquet_folder(node)) }}
+            location {{ sql_string(spark__location(published_parquet_folder(node))) }}
         {% endcall %}
     {% endfor %}
 {% endmacro %}
