@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+# the same quiet console log as the builds (profiles.yml)
+LOG_CONFIG = Path(__file__).resolve().parents[1] / "spark" / "log4j2.properties"
+
 
 def target_path() -> Path:
     return Path(os.environ.get("DBT_TARGET_PATH", "target"))
@@ -28,6 +31,7 @@ def session_settings(target: Path) -> dict[str, str]:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -35,7 +39,9 @@ def session_settings(target: Path) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={target}/spark-metastore;create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={target}/derby.log",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.stream.error.file={target}/derby.log -Dlog4j2.configurationFile={LOG_CONFIG}"
+        ),
     }
 
 
