@@ -252,6 +252,8 @@ typed_values as (
             when
                 not isnan(try_cast(raw_{{ field.column }} as double))
                 and abs(try_cast(raw_{{ field.column }} as double)) != double('infinity')
+                -- Spark's cast also takes Java's suffixes ('1d', '2f'); DuckDB does not
+                and not raw_{{ field.column }} rlike '[dDfF][ \t\n\f\r]*$'
                 then try_cast(raw_{{ field.column }} as double)
         end as {{ field.column }}{{ "," if not loop.last }}
         {%- else %}
