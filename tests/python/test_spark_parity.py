@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from bad_input import write_bad_landing
-from conftest import COURSE_V2, Build, assert_succeeded, build, require_course_data
+from conftest import COURSE_V2, Build, assert_succeeded, build, require_course_data, run_dbt
 
 pytest.importorskip(
     "pyspark",
@@ -108,10 +108,13 @@ class SparkBuild:
 
 @pytest.fixture(scope="module")
 def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small generated data with one line of every kind of bad input mixed in."""
+    """Small generated data with one line of every kind of bad input mixed in, in a folder
+    whose name holds a quote, SQL and a percent sign (it must stay a path on both engines)."""
     from stedi.generate import generate
 
-    landing = tmp_path_factory.mktemp("parity-generated") / "landing"
+    landing = (
+        tmp_path_factory.mktemp("parity-generated") / "it's; drop table x; -- 100%" / "landing"
+    )
     generate(landing, customers=300, seed=23, rows_per_file=4_000, workers=1)
     write_bad_landing(landing)
     return landing
@@ -227,3 +230,20 @@ def test_the_pseudonym_key_never_reaches_spark_build_files(engine_builds):
         if "ключ".encode() in path.read_bytes() or b"not.a.setting" in path.read_bytes()
     ]
     assert not leaked
+
+
+def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
+    result = run_dbt(
+        ["build"],
+        tmp_path,
+        tmp_path / "no-such-landing",
+        STEDI_TARGET="spark",
+        SPARK_LOCAL_IP="127.0.0.1",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (
+        f"No landing files (*.json, *.json.gz) in '{tmp_path / 'no-such-landing'}/customer'"
+        in result.stdout
+    )
+    assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
