@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -20,7 +21,17 @@ from pathlib import Path
 import duckdb
 import pytest
 from bad_input import write_bad_landing
-from conftest import COURSE_V2, Build, assert_succeeded, build, require_course_data, run_dbt
+from conftest import (
+    BIN_DIR,
+    COURSE_V2,
+    PROJECT_DIR,
+    Build,
+    assert_succeeded,
+    build,
+    dbt_environment,
+    require_course_data,
+    run_dbt,
+)
 
 pytest.importorskip(
     "pyspark",
@@ -247,3 +258,49 @@ def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
         in result.stdout
     )
     assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
+
+
+def lake_files(lake: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(lake.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
+    _, on_spark = engine_builds("generated-with-bad-input", "strict")
+    before = lake_files(on_spark.result.lake)
+    assert before
+
+    # the same project with a consent violation injected into a trusted model
+    broken_project = tmp_path / "broken-project"
+    shutil.copytree(
+        PROJECT_DIR,
+        broken_project,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
+    )
+    model = broken_project / "models" / "intermediate" / "accelerometer_trusted.sql"
+    consent_rule = "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms"
+    assert consent_rule in model.read_text()
+    model.write_text(model.read_text().replace(consent_rule, ""))
+
+    env = dbt_environment(tmp_path / "build", on_spark.result.landing)
+    env.update(
+        DBT_PROFILES_DIR=str(broken_project),
+        STEDI_LAKE=str(on_spark.result.lake),
+        STEDI_TARGET="spark",
+        SPARK_LOCAL_IP="127.0.0.1",
+    )
+    failed = subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
+        cwd=broken_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert failed.returncode != 0
+    assert "Failure in test no_reading_before_consent" in failed.stdout
+    assert "NOT PUBLISHED" in failed.stdout
+    assert lake_files(on_spark.result.lake) == before
