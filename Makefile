@@ -12,8 +12,12 @@ export STEDI_LANDING STEDI_DUCKDB
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export STEDI_TARGET := $(TARGET)
+# Spark binds to loopback only (shared/toolchain.md); harmless for DuckDB.
+export SPARK_LOCAL_IP := 127.0.0.1
+# `make run TARGET=spark` needs the Spark requirements too.
+ENGINE_SETUP := setup $(if $(filter spark%,$(TARGET)),setup-spark)
 
-.PHONY: setup run test lint docs report bench upload-landing iam-policy clean
+.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
 setup: $(VENV)/.installed
@@ -24,14 +28,21 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m stedi.extensions
 	touch $@
 
+# Adds dbt-spark and pyspark (about 500 MB; Java 17 must be installed) for TARGET=spark.
+setup-spark: $(VENV)/.spark-installed
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
+	touch $@
+
 # Generates sample landing data when the landing folder is empty, then builds every zone.
-run: setup
+run: $(ENGINE_SETUP)
 	@if [[ "$(STEDI_LANDING)" != s3://* ]]; then $(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null; fi
 	$(BIN)/dbt build
 	$(BIN)/python -m stedi.report
 
-# Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff.
-test: setup
+# Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff,
+# and the Spark parity tests (so the Spark requirements are installed first).
+test: setup setup-spark
 	$(BIN)/pytest
 
 lint: setup
@@ -39,12 +50,12 @@ lint: setup
 	$(BIN)/ruff check stedi tests/python
 	$(BIN)/ruff format --check stedi tests/python
 
-docs: setup
+docs: $(ENGINE_SETUP)
 	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
 	$(BIN)/dbt docs generate
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
 
-report: setup
+report: $(ENGINE_SETUP)
 	$(BIN)/python -m stedi.report
 
 # Build time against landing size: make bench SIZES="956 10000 100000 1000000"

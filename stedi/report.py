@@ -1,12 +1,15 @@
 """A readable summary of the last build: rows per zone table and the quarantine.
 
-`python -m stedi.report` (or `make report`) opens the DuckDB file read-only.
+`python -m stedi.report` (or `make report`) opens the DuckDB file read-only; with
+`STEDI_TARGET=spark` (`make report TARGET=spark`) it opens the Spark catalog that the
+build left under dbt's target folder instead (stedi/spark.py).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 import duckdb
 
@@ -20,9 +23,40 @@ ZONE_TABLES = {
     ],
     "curated": ["customer_curated", "machine_learning_curated"],
 }
+QUARANTINE_SQL = """
+    select source_name, rejection_reason, coalesce(rejected_field, '') as field, count(*)
+    from landing.rejected_records
+    group by source_name, rejection_reason, coalesce(rejected_field, '')
+    order by source_name, rejection_reason, field
+"""
+
+Query = Callable[[str], list[tuple]]
 
 
-def main() -> int:
+def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
+    print(f"{'relation':<40} {'rows':>12}")
+    for schema, tables in ZONE_TABLES.items():
+        for table in tables:
+            if (schema, table) in existing:
+                rows = query(f"select count(*) from {schema}.{table}")[0][0]
+                print(f"{schema + '.' + table:<40} {rows:>12,}")
+            else:
+                print(f"{schema + '.' + table:<40} {'not built':>12}")
+    if ("landing", "rejected_records") in existing:
+        quarantined = query(QUARANTINE_SQL)
+        total = sum(row[3] for row in quarantined)
+        print(f"\nQuarantine (landing.rejected_records): {total:,} lines")
+        for source_name, reason, field, rows in quarantined:
+            print(f"  {source_name:<14} {reason:<24} {field:<28} {rows:>10,}")
+    for table in ("accelerometer_trusted", "step_trainer_trusted"):
+        if ("trusted", table) in existing:
+            dropped = query(f"select coalesce(sum(landing_copies - 1), 0) from trusted.{table}")
+            print(
+                f"Identical duplicate lines kept once in trusted.{table}: {dropped[0][0]:,} dropped"
+            )
+
+
+def duckdb_report() -> int:
     path = os.environ.get("STEDI_DUCKDB", "data/stedi.duckdb")
     if not os.path.exists(path):
         print(
@@ -40,34 +74,37 @@ def main() -> int:
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()
     }
-    print(f"{'relation':<40} {'rows':>12}")
-    for schema, tables in ZONE_TABLES.items():
-        for table in tables:
-            if (schema, table) in existing:
-                rows = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-                print(f"{schema + '.' + table:<40} {rows[0]:>12,}")
-            else:
-                print(f"{schema + '.' + table:<40} {'not built':>12}")
-    if ("landing", "rejected_records") in existing:
-        quarantined = connection.execute(
-            """
-            select source_name, rejection_reason, coalesce(rejected_field, '') as field, count(*)
-            from landing.rejected_records
-            group by all
-            order by all
-            """
-        ).fetchall()
-        total = sum(row[3] for row in quarantined)
-        print(f"\nQuarantine (landing.rejected_records): {total:,} lines")
-        for source_name, reason, field, rows in quarantined:
-            print(f"  {source_name:<14} {reason:<24} {field:<28} {rows:>10,}")
-    for table in ("accelerometer_trusted", "step_trainer_trusted"):
-        if ("trusted", table) in existing:
-            dropped = connection.execute(
-                f"select coalesce(sum(landing_copies - 1), 0) from trusted.{table}"
-            ).fetchone()[0]
-            print(f"Identical duplicate lines kept once in trusted.{table}: {dropped:,} dropped")
+    print_report(lambda sql: connection.execute(sql).fetchall(), existing)
     return 0
+
+
+def spark_report() -> int:
+    from stedi.spark import open_session, target_path
+
+    if not (target_path() / "spark-metastore").is_dir():
+        print(
+            f"No Spark catalog under {target_path()}: run `make run TARGET=spark` first.",
+            file=sys.stderr,
+        )
+        return 1
+    session = open_session()
+    try:
+        existing = {
+            (schema, table.name)
+            for schema in ZONE_TABLES
+            if session.catalog.databaseExists(schema)
+            for table in session.catalog.listTables(schema)
+        }
+        print_report(lambda sql: [tuple(row) for row in session.sql(sql).collect()], existing)
+    finally:
+        session.stop()
+    return 0
+
+
+def main() -> int:
+    if os.environ.get("STEDI_TARGET", "local").startswith("spark"):
+        return spark_report()
+    return duckdb_report()
 
 
 if __name__ == "__main__":

@@ -237,3 +237,162 @@ select
     {%- endfor %}
 from file_positions
 {% endmacro %}
+
+{#-
+    The same verdicts on Spark. The source view already numbers each line exactly within
+    its file and leaves out the lines that are not UTF-8 or too long (record_unreadable_lines
+    adds those). JSON is checked with Spark's strict parser (try_parse_json) and must be one
+    value with nothing after it; the object's keys and values are read once as a map of
+    texts: numbers as their text, nested objects and arrays as JSON text, like DuckDB's
+    json_extract_string. Spark 4 runs in ANSI mode, so every conversion is a try_ function.
+-#}
+{% macro spark__check_landing_lines(source_relation, fields) %}
+with landing_lines as (
+
+    select
+        filename as source_file,
+        line_number,
+        line,
+        -- tolerate one trailing comma after the object (the 2022 step-trainer export)
+        regexp_replace(trim(line), '\\}[ \\t\\n\\f\\r]*,$', '}') as document
+    from {{ source_relation }}
+
+),
+
+parsed_documents as (
+
+    select
+        source_file,
+        line_number,
+        line,
+        document,
+        case
+            when line is null or line rlike '^[ \\t\\n\\f\\r]*$' then 'empty_line'
+            when try_parse_json(document) is null then 'invalid_json'
+            -- the parser stops after the first value: '{} x' must not pass
+            when coalesce(json_array_length(concat('[', document, ']')), 0) != 1 then 'invalid_json'
+            when json_object_keys(document) is null then 'not_a_json_object'
+        end as document_problem
+    from landing_lines
+
+),
+
+objects as (
+
+    select
+        source_file,
+        line_number,
+        line,
+        document_problem,
+        case
+            when document_problem is null then from_json(document, 'map<string, string>')
+        end as values_by_key
+    from parsed_documents
+
+),
+
+raw_values as (
+
+    select
+        source_file,
+        line_number,
+        line,
+        document_problem,
+        {%- for field in fields %}
+        -- '{{ field.key }}', also under any other capitalisation (the first such key)
+        coalesce(
+            try_element_at(values_by_key, {{ sql_string(field.key) }}),
+            try_element_at(
+                map_values(map_filter(values_by_key, (json_key, json_value) -> lower(json_key) = {{ sql_string(field.key | lower) }})),
+                1
+            )
+        ) as raw_{{ field.column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from objects
+
+),
+
+typed_values as (
+
+    select
+        source_file,
+        line_number,
+        line,
+        document_problem,
+        {%- for field in fields %}
+        raw_{{ field.column }},
+        {%- if field.type == 'string' %}
+        case
+            when left(raw_{{ field.column }}, 1) not in ('{', '[') then raw_{{ field.column }}
+        end as {{ field.column }}{{ "," if not loop.last }}
+        {%- elif field.type == 'double' %}
+        case
+            when
+                not isnan(try_cast(raw_{{ field.column }} as double))
+                and abs(try_cast(raw_{{ field.column }} as double)) != double('infinity')
+                -- Spark's cast also takes Java's suffixes ('1d', '2f'); DuckDB does not
+                and not raw_{{ field.column }} rlike '[dDfF][ \t\n\f\r]*$'
+                then try_cast(raw_{{ field.column }} as double)
+        end as {{ field.column }}{{ "," if not loop.last }}
+        {%- else %}
+        -- integers only: '12.5' must not be rounded into a valid value; '1.0' is 1, as in DuckDB
+        case
+            when
+                try_cast(raw_{{ field.column }} as double)
+                = try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
+                then try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
+        end as {{ field.column }}{{ "," if not loop.last }}
+        {%- endif %}
+        {%- endfor %}
+    from raw_values
+
+),
+
+checked_lines as (
+
+    select
+        *,
+        coalesce(
+            document_problem,
+            case
+                {%- for field in fields if field.required %}
+                when raw_{{ field.column }} is null then 'missing_required_field'
+                {%- endfor %}
+                {%- for field in fields %}
+                when raw_{{ field.column }} is not null and {{ field.column }} is null then 'wrong_type'
+                {%- endfor %}
+                {%- for field in fields if field.type == 'epoch_ms' %}
+                when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then 'out_of_range'
+                {%- endfor %}
+            end
+        ) as rejection_reason,
+        case
+            {%- for field in fields if field.required %}
+            when raw_{{ field.column }} is null then '{{ field.key }}'
+            {%- endfor %}
+            {%- for field in fields %}
+            when raw_{{ field.column }} is not null and {{ field.column }} is null then '{{ field.key }}'
+            {%- endfor %}
+            {%- for field in fields if field.type == 'epoch_ms' %}
+            when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then '{{ field.key }}'
+            {%- endfor %}
+        end as rejected_field
+    from typed_values
+
+)
+
+select
+    -- lineage
+    source_file,
+    line_number,
+    -- verdict
+    rejection_reason,
+    case when document_problem is null then rejected_field end as rejected_field,
+    -- the raw line, for rejects only
+    case when rejection_reason is not null then line end as rejected_line,
+    -- typed fields
+    {%- for field in fields %}
+    {{ field.column }}{{ "," if not loop.last }}
+    {%- endfor %}
+from checked_lines
+{% endmacro %}

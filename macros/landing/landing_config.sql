@@ -10,7 +10,16 @@
 
 {#- Paths come from the environment: quote them so no value can change the SQL. -#}
 {% macro sql_string(value) -%}
+    {{ return(adapter.dispatch('sql_string', 'stedi')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{#- Spark reads '' as two adjacent literals (so 'it''s' is "its"): escape with backslashes. -#}
+{% macro spark__sql_string(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
 
 {% macro check_consent_policy() %}
@@ -27,6 +36,22 @@
 {% endmacro %}
 
 {% macro default__check_landing_folders() %}
+{% endmacro %}
+
+{% macro spark__check_landing_folders() %}
+    {% if execute %}
+        {% for source_name in landing_source_names() %}
+            {% set found = run_query(
+                "select count(*) from (select 1 from landing." ~ source_name ~ "__files limit 1)"
+            ).columns[0].values()[0] %}
+            {% if found == 0 %}
+                {{ exceptions.raise_compiler_error(
+                    "No landing files (*.json, *.json.gz) in '" ~ landing_root() ~ '/' ~ source_name
+                    ~ "'. Set STEDI_LANDING to the landing folder (it holds customer/, accelerometer/, step_trainer/)."
+                ) }}
+            {% endif %}
+        {% endfor %}
+    {% endif %}
 {% endmacro %}
 
 {% macro duckdb__check_landing_folders() %}

@@ -47,3 +47,18 @@
     select source_file, line_number, rejection_reason, rejected_line
     from ({{ unreadable_lines }}) as unreadable;
 {% endmacro %}
+
+{#-
+    On Spark the source view numbers every line exactly and leaves the unreadable ones to
+    landing.<source>__unreadable_lines (macros/landing/landing_sources.sql): quarantine them
+    here, at their own line numbers. No other line moves.
+-#}
+{% macro spark__record_unreadable_lines(source_name) %}
+    insert into {{ this }} (source_file, line_number, rejection_reason, rejected_line)
+    select
+        filename,
+        line_number,
+        rejection_reason,
+        rejected_line
+    from landing.{{ source_name }}__unreadable_lines
+{% endmacro %}

@@ -80,3 +80,41 @@
         commit;
     {% endcall %}
 {% endmacro %}
+
+{#-
+    Spark: each table's folder is overwritten with one Parquet file (plus Spark's _SUCCESS
+    marker, written last). Not atomic: Spark empties the folder before it writes, so a reader
+    can find it empty for a moment, and a failure part-way leaves it empty or without
+    _SUCCESS. The audit tables are untouched either way: `dbt build` again republishes.
+-#}
+{% macro spark__publish_parquet(node) %}
+    {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
+        insert overwrite directory {{ sql_string(published_parquet_folder(node)) }}
+        using parquet
+        options (compression 'zstd')
+        select /*+ coalesce(1) */ * from {{ node.relation_name }}
+    {% endcall %}
+{% endmacro %}
+
+{#-
+    Spark: <zone>.<table> are external tables over the published folders, so the tables and
+    the Parquet are the same data. Each is replaced on its own (drop, then create): not one
+    transaction.
+-#}
+{% macro spark__publish_tables(nodes) %}
+    {% for zone in audited_zones() %}
+        {% call statement('publish_schema_' ~ zone, auto_begin=False) %}
+            create database if not exists {{ zone }}
+        {% endcall %}
+    {% endfor %}
+    {% for node in nodes %}
+        {% call statement('publish_drop_' ~ node.alias, auto_begin=False) %}
+            drop table if exists {{ node.config.schema }}.{{ node.alias }}
+        {% endcall %}
+        {% call statement('publish_table_' ~ node.alias, auto_begin=False) %}
+            create table {{ node.config.schema }}.{{ node.alias }}
+            using parquet
+            location {{ sql_string(spark__location(published_parquet_folder(node))) }}
+        {% endcall %}
+    {% endfor %}
+{% endmacro %}

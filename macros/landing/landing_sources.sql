@@ -1,0 +1,148 @@
+{#-
+    The landing sources as relations. On DuckDB the sources read the files themselves
+    (`external_location` in models/staging/_landing__sources.yml), so there is nothing to
+    do. dbt-spark ignores `external_location`: this on-run-start hook creates, per source,
+    the relations that `source('landing', <name>)` resolves to:
+
+      landing.<name>__files             a table over $STEDI_LANDING/<name>/ (files *.json*),
+                                        one row per file holding its whole text (wholetext),
+                                        so each line can be numbered exactly; .gz is read
+                                        transparently
+      landing.<name>                    the source: every readable line with `filename`
+                                        (the path as DuckDB reports it), `line_number`, `line`
+      landing.<name>__unreadable_lines  lines that are not UTF-8 or longer than the maximum,
+                                        the equivalent of DuckDB's reject tables; the
+                                        record_unreadable_lines post-hook quarantines them
+-#}
+{% macro prepare_landing_sources() %}
+    {{ return(adapter.dispatch('prepare_landing_sources', 'stedi')()) }}
+{% endmacro %}
+
+{% macro default__prepare_landing_sources() %}
+{% endmacro %}
+
+{% macro landing_source_names() %}
+    {{ return(['customer', 'accelerometer', 'step_trainer']) }}
+{% endmacro %}
+
+{#- DuckDB's reader (max_line_size) rejects lines of this many bytes or more. -#}
+{% macro max_landing_line_bytes() %}16777216{% endmacro %}
+
+{#-
+    Every line of the files that match `file_condition`, with its number in the file.
+    A file that is valid UTF-8 is split as text. A file that is not is split as bytes
+    (in hex, two characters per byte, so a line keeps its own bytes and the reader's
+    replacement characters cannot be mistaken for real ones): line ends are LF, CRLF and a
+    lone CR, whose bytes never occur inside a UTF-8 sequence. The empty string after a
+    final line end is no line: "a\n" holds one line, an empty file none.
+-#}
+{% macro spark__landing_file_lines(source_name, file_condition) %}
+    with landing_files as (
+
+        select
+            concat({{ sql_string(landing_root() ~ '/' ~ source_name ~ '/') }}, _metadata.file_name) as filename,
+            value as file_text,
+            is_valid_utf8(value) as is_utf8
+        from landing.{{ source_name }}__files
+        where {{ file_condition }}
+
+    ),
+
+    split_files as (
+
+        select
+            filename,
+            is_utf8,
+            case
+                when is_utf8 then split(file_text, '\\r\\n|\\r|\\n', -1)
+                else split(regexp_replace(hex(file_text), '(..)', '$1,'), '0D,0A,|0D,|0A,', -1)
+            end as pieces
+        from landing_files
+
+    ),
+
+    numbered_pieces as (
+
+        select
+            split_files.filename,
+            split_files.is_utf8,
+            size(split_files.pieces) as piece_count,
+            numbered.position,
+            numbered.piece
+        from split_files
+        lateral view posexplode(split_files.pieces) numbered as position, piece
+
+    )
+
+    select
+        filename,
+        cast(position + 1 as bigint) as line_number,
+        case
+            when is_utf8 then piece
+            else cast(unhex(replace(piece, ',', '')) as string)
+        end as line
+    from numbered_pieces
+    where not (position = piece_count - 1 and piece = '')
+{% endmacro %}
+
+{% macro spark__prepare_landing_sources() %}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% call statement('landing_schema', auto_begin=False) %}
+        create database if not exists landing
+    {% endcall %}
+    {% for source_name in landing_source_names() %}
+        {% call statement('landing_files_drop_' ~ source_name, auto_begin=False) %}
+            drop table if exists landing.{{ source_name }}__files
+        {% endcall %}
+        {% call statement('landing_files_' ~ source_name, auto_begin=False) %}
+            create table landing.{{ source_name }}__files (value string)
+            using text
+            options (wholetext 'true', pathGlobFilter '*.json*')
+            location {{ sql_string(spark__location(landing_root() ~ '/' ~ source_name)) }}
+        {% endcall %}
+        {% call statement('landing_lines_' ~ source_name, auto_begin=False) %}
+            create or replace view landing.{{ source_name }} as
+            select
+                filename,
+                line_number,
+                -- like DuckDB's reader: an empty line reads as null
+                nullif(line, '') as line
+            from ({{ spark__landing_file_lines(source_name, 'true') }})
+            where is_valid_utf8(line) and octet_length(line) < {{ max_landing_line_bytes() }}
+        {% endcall %}
+        {% call statement('landing_unreadable_' ~ source_name, auto_begin=False) %}
+            create or replace view landing.{{ source_name }}__unreadable_lines as
+            select
+                filename,
+                line_number,
+                case
+                    when not is_valid_utf8(line) then 'invalid_encoding'
+                    else 'line_too_long'
+                end as rejection_reason,
+                -- like DuckDB's reject tables: '?' for bytes that are not UTF-8, and at most
+                -- 10,000 characters (DuckDB also turns the bytes after a truncated sequence
+                -- into '?': there the texts differ, see the README)
+                left(replace(make_valid_utf8(line), '\uFFFD', '?'), 10000) as rejected_line
+            from ({{ spark__landing_file_lines(
+                source_name,
+                'not is_valid_utf8(value) or octet_length(value) >= ' ~ max_landing_line_bytes()
+            ) }})
+            where not is_valid_utf8(line) or octet_length(line) >= {{ max_landing_line_bytes() }}
+        {% endcall %}
+    {% endfor %}
+{% endmacro %}
+
+{#-
+    Spark resolves a relative LOCATION against the schema's folder in its warehouse, not
+    against the folder dbt runs in, as DuckDB and `insert overwrite directory` do: a
+    relative STEDI_LANDING or STEDI_LAKE is made absolute with the driver's working folder.
+-#}
+{% macro spark__location(path) %}
+    {% if path.startswith('/') or ':' in path.split('/')[0] %}
+        {{ return(path) }}
+    {% endif %}
+    {% set working_folder = run_query(
+        "select reflect('java.lang.System', 'getProperty', 'user.dir')"
+    ).columns[0].values()[0] %}
+    {{ return(working_folder ~ '/' ~ path) }}
+{% endmacro %}

@@ -1,0 +1,306 @@
+"""The same dbt project on Spark gives the same rows as on DuckDB, relation by relation.
+
+Each dataset and policy is built once with DuckDB and once with local Spark (dbt-spark,
+session method). DuckDB rows are read from the .duckdb file; Spark's trusted and curated
+rows from the Parquet files it published, its landing views and quarantine through a
+pyspark session on the catalog the build left under its target folder. Each relation is
+compared by row count and by an order-independent checksum of its normalised rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+from bad_input import write_bad_landing
+from conftest import (
+    BIN_DIR,
+    COURSE_V2,
+    PROJECT_DIR,
+    Build,
+    assert_succeeded,
+    build,
+    dbt_environment,
+    require_course_data,
+    run_dbt,
+)
+
+pytest.importorskip(
+    "pyspark",
+    reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",
+)
+
+LANDING_RELATIONS = [
+    "landing.customer_landing",
+    "landing.accelerometer_landing",
+    "landing.step_trainer_landing",
+    "landing.rejected_records",
+]
+PUBLISHED_RELATIONS = [
+    "trusted.customer_trusted",
+    "trusted.accelerometer_trusted",
+    "trusted.step_trainer_trusted",
+    "trusted.step_trainer_unattributed",
+    "curated.customer_curated",
+    "curated.machine_learning_curated",
+]
+# A key with a quote, a ${...} and non-ASCII: it must reach both engines unchanged.
+PSEUDONYM_KEY = "parity key: it's ${not.a.setting} – ключ"
+FLOAT_DIGITS = 9
+
+Row = tuple[object, ...]
+
+
+def normalised(value: object) -> object:
+    """Timestamps arrive as epoch ms (see `rows`); floats to a fixed precision."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.{FLOAT_DIGITS}g}"
+    return value
+
+
+def rows(connection: duckdb.DuckDBPyConnection, relation_sql: str) -> tuple[list[str], list[Row]]:
+    """Column names and normalised rows; timestamp columns as epoch milliseconds."""
+    described = connection.execute(f"describe select * from {relation_sql}").fetchall()
+    names = [column[0] for column in described]
+    selected = [
+        f'epoch_ms("{name}") as "{name}"' if column_type.startswith("TIMESTAMP") else f'"{name}"'
+        for name, column_type, *_ in described
+    ]
+    fetched = connection.execute(f"select {', '.join(selected)} from {relation_sql}").fetchall()
+    return names, [tuple(normalised(value) for value in row) for row in fetched]
+
+
+def checksum(table_rows: Iterable[Row]) -> str:
+    """Order-independent: the hash of the sorted row representations."""
+    digest = hashlib.sha256()
+    for line in sorted(repr(row) for row in table_rows):
+        digest.update(line.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+class SparkBuild:
+    """A Spark build, and its relations exported once to Parquet for reading with DuckDB."""
+
+    def __init__(self, result: Build) -> None:
+        self.result = result
+        self.export = result.root / "export"
+        command = [
+            sys.executable,
+            "-m",
+            "stedi.spark",
+            "--target",
+            str(result.root / "target"),
+            "--out",
+            str(self.export),
+            *LANDING_RELATIONS,
+        ]
+        exported = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert exported.returncode == 0, exported.stderr[-4000:]
+
+    def relation_sql(self, relation: str) -> str:
+        if relation in LANDING_RELATIONS:
+            folder = self.export / relation
+        else:
+            zone, table = relation.split(".")
+            folder = self.result.lake / zone / table
+        return f"read_parquet('{folder}/*.parquet')"
+
+
+@pytest.fixture(scope="module")
+def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small generated data with one line of every kind of bad input mixed in, in a folder
+    whose name holds a quote, SQL and a percent sign (it must stay a path on both engines)."""
+    from stedi.generate import generate
+
+    landing = (
+        tmp_path_factory.mktemp("parity-generated") / "it's; drop table x; -- 100%" / "landing"
+    )
+    generate(landing, customers=300, seed=23, rows_per_file=4_000, workers=1)
+    write_bad_landing(landing)
+    return landing
+
+
+@pytest.fixture(scope="module")
+def engine_builds(tmp_path_factory: pytest.TempPathFactory, bad_generated_landing: Path):
+    """builds(dataset, policy) -> (DuckDB build, Spark build), each built once."""
+    cache: dict[tuple[str, str], tuple[Build, SparkBuild]] = {}
+
+    def builds(dataset: str, policy: str) -> tuple[Build, SparkBuild]:
+        if (dataset, policy) not in cache:
+            landing = (
+                require_course_data(COURSE_V2)
+                if dataset == "course-2023"
+                else bad_generated_landing
+            )
+            root = tmp_path_factory.mktemp(f"parity-{dataset}-{policy}")
+            env = {"STEDI_PSEUDONYM_KEY": PSEUDONYM_KEY}
+            on_duckdb = build(landing, root / "duckdb", policy, **env)
+            assert_succeeded(on_duckdb)
+            on_spark = build(
+                landing,
+                root / "spark",
+                policy,
+                STEDI_TARGET="spark",
+                SPARK_LOCAL_IP="127.0.0.1",
+                **env,
+            )
+            assert_succeeded(on_spark)
+            cache[(dataset, policy)] = (on_duckdb, SparkBuild(on_spark))
+        return cache[(dataset, policy)]
+
+    return builds
+
+
+def difference(left: Sequence[Row], right: Sequence[Row]) -> str:
+    only_left = list((Counter(left) - Counter(right)).elements())[:5]
+    only_right = list((Counter(right) - Counter(left)).elements())[:5]
+    return f"only on DuckDB: {only_left}\nonly on Spark: {only_right}"
+
+
+DATASETS = ["course-2023", "generated-with-bad-input"]
+
+
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_relation_has_the_same_rows_on_spark(dataset, policy, engine_builds):
+    on_duckdb, on_spark = engine_builds(dataset, policy)
+    assert "Published 6 verified tables" in on_spark.result.result.stdout
+    mismatches = []
+    empty: set[str] = set()
+    with (
+        duckdb.connect(str(on_duckdb.database), read_only=True) as duckdb_side,
+        duckdb.connect() as spark_side,
+    ):
+        for relation in LANDING_RELATIONS + PUBLISHED_RELATIONS:
+            duckdb_names, duckdb_rows = rows(duckdb_side, relation)
+            spark_names, spark_rows = rows(spark_side, on_spark.relation_sql(relation))
+            assert spark_names == duckdb_names, relation
+            if (len(spark_rows), checksum(spark_rows)) != (len(duckdb_rows), checksum(duckdb_rows)):
+                mismatches.append(
+                    f"{relation}: {len(duckdb_rows)} rows on DuckDB, {len(spark_rows)} on Spark\n"
+                    + difference(duckdb_rows, spark_rows)
+                )
+            if not duckdb_rows:
+                empty.add(relation)
+    assert not mismatches, "\n".join(mismatches)
+    # an empty relation proves nothing: only these may be, by the data and the policy
+    may_be_empty = {"landing.rejected_records", "trusted.step_trainer_unattributed"}
+    assert empty <= (
+        may_be_empty if dataset == "course-2023" else may_be_empty - {"landing.rejected_records"}
+    )
+
+
+def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(engine_builds):
+    on_duckdb, on_spark = engine_builds("generated-with-bad-input", "strict")
+    expected = write_bad_landing(on_duckdb.root / "expected")
+    quarantine_sql = (
+        "select source_name, source_file, line_number, rejection_reason, rejected_field from "
+    )
+    with duckdb.connect(str(on_duckdb.database), read_only=True) as connection:
+        on_duckdb_rows = set(
+            connection.execute(quarantine_sql + "landing.rejected_records").fetchall()
+        )
+    with duckdb.connect() as connection:
+        on_spark_rows = set(
+            connection.execute(
+                quarantine_sql + on_spark.relation_sql("landing.rejected_records")
+            ).fetchall()
+        )
+    assert on_spark_rows == on_duckdb_rows
+    reasons = {
+        (source, Path(file).name, number): reason
+        for source, file, number, reason, _ in on_spark_rows
+    }
+    assert reasons == {key: outcome for key, outcome in expected.items() if outcome != "accepted"}
+    assert "invalid_encoding" in reasons.values()
+
+
+def test_the_pseudonym_key_never_reaches_spark_build_files(engine_builds):
+    _, on_spark = engine_builds("generated-with-bad-input", "strict")
+    written = [
+        path
+        for folder in ("target", "logs")
+        for path in (on_spark.result.root / folder).rglob("*")
+        if path.is_file()
+    ]
+    assert written
+    leaked = [
+        path
+        for path in written
+        if "ключ".encode() in path.read_bytes() or b"not.a.setting" in path.read_bytes()
+    ]
+    assert not leaked
+
+
+def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
+    result = run_dbt(
+        ["build"],
+        tmp_path,
+        tmp_path / "no-such-landing",
+        STEDI_TARGET="spark",
+        SPARK_LOCAL_IP="127.0.0.1",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (
+        f"No landing files (*.json, *.json.gz) in '{tmp_path / 'no-such-landing'}/customer'"
+        in result.stdout
+    )
+    assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
+
+
+def lake_files(lake: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(lake.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
+    _, on_spark = engine_builds("generated-with-bad-input", "strict")
+    before = lake_files(on_spark.result.lake)
+    assert before
+
+    # the same project with a consent violation injected into a trusted model
+    broken_project = tmp_path / "broken-project"
+    shutil.copytree(
+        PROJECT_DIR,
+        broken_project,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
+    )
+    model = broken_project / "models" / "intermediate" / "accelerometer_trusted.sql"
+    consent_rule = "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms"
+    assert consent_rule in model.read_text()
+    model.write_text(model.read_text().replace(consent_rule, ""))
+
+    env = dbt_environment(tmp_path / "build", on_spark.result.landing)
+    env.update(
+        DBT_PROFILES_DIR=str(broken_project),
+        STEDI_LAKE=str(on_spark.result.lake),
+        STEDI_TARGET="spark",
+        SPARK_LOCAL_IP="127.0.0.1",
+    )
+    failed = subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
+        cwd=broken_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert failed.returncode != 0
+    assert "Failure in test no_reading_before_consent" in failed.stdout
+    assert "NOT PUBLISHED" in failed.stdout
+    assert lake_files(on_spark.result.lake) == before
