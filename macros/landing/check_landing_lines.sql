@@ -362,7 +362,7 @@ checked_lines as (
                 when raw_{{ field.column }} is not null and {{ field.column }} is null then 'wrong_type'
                 {%- endfor %}
                 {%- for field in fields if field.type == 'epoch_ms' %}
-                when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then 'out_of_range'
+                when {{ field.column }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }} then 'out_of_range'
                 {%- endfor %}
             end
         ) as rejection_reason,
@@ -374,7 +374,7 @@ checked_lines as (
             when raw_{{ field.column }} is not null and {{ field.column }} is null then '{{ field.key }}'
             {%- endfor %}
             {%- for field in fields if field.type == 'epoch_ms' %}
-            when {{ field.column }} not between 0 and {{ max_plausible_epoch_ms() }} then '{{ field.key }}'
+            when {{ field.column }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }} then '{{ field.key }}'
             {%- endfor %}
         end as rejected_field
     from typed_values
