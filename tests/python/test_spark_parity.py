@@ -128,6 +128,18 @@ def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     generate(landing, customers=300, seed=23, rows_per_file=4_000, workers=1)
     write_bad_landing(landing)
+    # Spark splits a file that is not UTF-8 as bytes: CRLF and a lone CR there, and a
+    # real U+FFFD that must stay a valid character next to a byte that is not UTF-8
+    reading = '{{"user":"{}","timestamp":{},"x":0.0,"y":1.0,"z":-1.0}}'
+    (landing / "accelerometer" / "accelerometer-mixed.json").write_bytes(
+        reading.format("bob\ufffd@example.com", 1655564376800).encode()
+        + b"\r\n"
+        + reading.format("bob@example.com", 1655564376900).encode()
+        + b"\r"
+        + b"\xff not UTF-8 \xfe"
+        + b"\r\n"
+        + reading.format("cat@example.com", 1655564377000).encode()
+    )
     return landing
 
 
@@ -222,6 +234,7 @@ def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(engine_builds)
         (source, Path(file).name, number): reason
         for source, file, number, reason, _ in on_spark_rows
     }
+    assert reasons.pop(("accelerometer", "accelerometer-mixed.json", 3)) == "invalid_encoding"
     assert reasons == {key: outcome for key, outcome in expected.items() if outcome != "accepted"}
     assert "invalid_encoding" in reasons.values()
 
