@@ -157,42 +157,33 @@ checked_lines as (
         end as {{ field.column }},
         {%- endif %}
         {%- endfor %}
-        case
-            when document_problem is not null then document_problem
-            {%- for field in fields if field.required %}
-            when is_exact_object and raw_{{ field.column }} is null then 'missing_required_field'
-            {%- endfor %}
-            {%- for field in fields %}
+        {#- the checks in order: (condition, reason, offending key); the first that holds wins -#}
+        {%- set checks = [] %}
+        {%- for field in fields if field.required %}
+            {%- do checks.append(('is_exact_object and raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
+        {%- endfor %}
+        {%- for field in fields %}
             {%- set value = field.column if field.type == 'string' else field.column ~ '_value' %}
-            when is_exact_object and raw_{{ field.column }} is not null and {{ value }} is null then 'wrong_type'
+            {%- do checks.append(('is_exact_object and raw_' ~ field.column ~ ' is not null and ' ~ value ~ ' is null', 'wrong_type', field.key)) %}
             {%- if field.type == 'double' %}
-            when not isfinite({{ value }}) then 'out_of_range'
+                {%- do checks.append(('not isfinite(' ~ value ~ ')', 'out_of_range', field.key)) %}
             {%- elif field.type in ('bigint', 'epoch_ms') %}
-            when {{ value }} != trunc({{ value }}) then 'wrong_type'
+                {%- do checks.append((value ~ ' != trunc(' ~ value ~ ')', 'wrong_type', field.key)) %}
             {%- endif %}
             {%- if field.type == 'epoch_ms' %}
-            when {{ value }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }}
-                then 'out_of_range'
+                {%- do checks.append((value ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
             {%- endif %}
+        {%- endfor %}
+        case
+            when document_problem is not null then document_problem
+            {%- for condition, reason, key in checks %}
+            when {{ condition }} then '{{ reason }}'
             {%- endfor %}
         end as rejection_reason,
         case
             when document_problem is not null then null
-            {%- for field in fields if field.required %}
-            when is_exact_object and raw_{{ field.column }} is null then '{{ field.key }}'
-            {%- endfor %}
-            {%- for field in fields %}
-            {%- set value = field.column if field.type == 'string' else field.column ~ '_value' %}
-            when is_exact_object and raw_{{ field.column }} is not null and {{ value }} is null then '{{ field.key }}'
-            {%- if field.type == 'double' %}
-            when not isfinite({{ value }}) then '{{ field.key }}'
-            {%- elif field.type in ('bigint', 'epoch_ms') %}
-            when {{ value }} != trunc({{ value }}) then '{{ field.key }}'
-            {%- endif %}
-            {%- if field.type == 'epoch_ms' %}
-            when {{ value }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }}
-                then '{{ field.key }}'
-            {%- endif %}
+            {%- for condition, reason, key in checks %}
+            when {{ condition }} then '{{ key }}'
             {%- endfor %}
         end as rejected_field
     from typed_fields
