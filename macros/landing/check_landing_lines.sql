@@ -343,29 +343,28 @@ checked_lines as (
 
     select
         *,
+        {#- the checks in order: (condition, reason, offending key); the first that holds wins -#}
+        {%- set checks = [] %}
+        {%- for field in fields if field.required %}
+            {%- do checks.append(('raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
+        {%- endfor %}
+        {%- for field in fields %}
+            {%- do checks.append(('raw_' ~ field.column ~ ' is not null and ' ~ field.column ~ ' is null', 'wrong_type', field.key)) %}
+        {%- endfor %}
+        {%- for field in fields if field.type == 'epoch_ms' %}
+            {%- do checks.append((field.column ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
+        {%- endfor %}
         coalesce(
             document_problem,
             case
-                {%- for field in fields if field.required %}
-                when raw_{{ field.column }} is null then 'missing_required_field'
-                {%- endfor %}
-                {%- for field in fields %}
-                when raw_{{ field.column }} is not null and {{ field.column }} is null then 'wrong_type'
-                {%- endfor %}
-                {%- for field in fields if field.type == 'epoch_ms' %}
-                when {{ field.column }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }} then 'out_of_range'
+                {%- for condition, reason, key in checks %}
+                when {{ condition }} then '{{ reason }}'
                 {%- endfor %}
             end
         ) as rejection_reason,
         case
-            {%- for field in fields if field.required %}
-            when raw_{{ field.column }} is null then '{{ field.key }}'
-            {%- endfor %}
-            {%- for field in fields %}
-            when raw_{{ field.column }} is not null and {{ field.column }} is null then '{{ field.key }}'
-            {%- endfor %}
-            {%- for field in fields if field.type == 'epoch_ms' %}
-            when {{ field.column }} not between {{ min_plausible_epoch_ms() }} and {{ max_plausible_epoch_ms() }} then '{{ field.key }}'
+            {%- for condition, reason, key in checks %}
+            when {{ condition }} then '{{ key }}'
             {%- endfor %}
         end as rejected_field
     from typed_values

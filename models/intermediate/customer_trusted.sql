@@ -54,29 +54,10 @@ candidate_records as (
 
 ),
 
+-- both candidate sets have the same columns in the same order
 consenting_customers as (
 
-    select
-        customer_key,
-        email,
-        customer_name,
-        phone,
-        birth_day,
-        serial_number,
-        registration_ms,
-        registration_at,
-        last_update_ms,
-        last_update_at,
-        research_consent_ms,
-        research_consent_at,
-        public_consent_ms,
-        public_consent_at,
-        friends_consent_ms,
-        friends_consent_at,
-        landing_records,
-        source_file,
-        line_number
-    from candidate_records
+    select * from candidate_records
     where research_consent_ms is not null
 
 )
