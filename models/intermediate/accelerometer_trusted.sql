@@ -46,7 +46,9 @@ consented_readings as (
 ),
 
 -- Grain: one reading per (user, instant, x, y, z). A phone sends 1 to 6 readings per
--- instant with different values; identical lines are re-sent copies, kept once.
+-- instant with different values; identical lines are re-sent copies, kept once. Only fixed-
+-- width values are aggregated (a text aggregate costs more than the rest of the model);
+-- the landing lines of a reading are the accelerometer_landing rows with the same key.
 distinct_readings as (
 
     select
@@ -55,13 +57,18 @@ distinct_readings as (
         x,
         y,
         z,
-        min(user_email) as user_email,
-        min(reading_at) as reading_at,
-        count(*) as landing_copies,
-        min(source_file) as source_file
+        count(*) as landing_copies
     from consented_readings
     group by user_key, reading_ms, x, y, z
 
 )
 
-select * from distinct_readings
+select
+    user_key,
+    reading_ms,
+    {{ epoch_ms_to_timestamp('reading_ms') }} as reading_at,
+    x,
+    y,
+    z,
+    landing_copies
+from distinct_readings

@@ -62,18 +62,23 @@ consented_readings as (
 ),
 
 -- Grain: one reading per (device, instant, distance); identical lines are re-sent copies.
+-- As in accelerometer_trusted, only fixed-width values are aggregated.
 distinct_readings as (
 
     select
         serial_number,
         sensor_reading_ms,
         distance_from_object,
-        min(sensor_reading_at) as sensor_reading_at,
-        count(*) as landing_copies,
-        min(source_file) as source_file
+        count(*) as landing_copies
     from consented_readings
     group by serial_number, sensor_reading_ms, distance_from_object
 
 )
 
-select * from distinct_readings
+select
+    serial_number,
+    sensor_reading_ms,
+    {{ epoch_ms_to_timestamp('sensor_reading_ms') }} as sensor_reading_at,
+    distance_from_object,
+    landing_copies
+from distinct_readings
