@@ -20,7 +20,9 @@
     and classifies what is wrong, only when the fast parse left an expected key empty (not
     JSON, not an object, a key missing, in another case or of the wrong type) or when the
     line holds `true`/`false` (a JSON boolean where a number belongs would parse as 1 or 0).
-    Line numbers come from streaming windows after the parse, so parsing stays parallel.
+    Line numbers are not computed here: a window over the scan would force the whole
+    query, parse included, onto one thread. The table keeps the scan's order, and the
+    number_landing_lines post-hook numbers the lines from it.
 -#}
 {% macro duckdb__check_landing_lines(source_relation, fields) %}
 {%- set typed_structure, text_structure = {}, {} -%}
@@ -188,36 +190,13 @@ checked_lines as (
         end as rejected_field
     from typed_fields
 
-),
-
-numbered_lines as (
-
-    -- The reader keeps file order (preserve_insertion_order) and these windows stream:
-    -- a running number, and the running number at which the current file began.
-    select
-        *,
-        row_number() over () as scan_position,
-        lag(source_file) over () as previous_source_file
-    from checked_lines
-
-),
-
-file_positions as (
-
-    select
-        *,
-        max(case when previous_source_file is distinct from source_file then scan_position end) over (
-            rows between unbounded preceding and current row
-        ) as file_first_position
-    from numbered_lines
-
 )
 
 select
-    -- lineage: the line's position among the file's readable lines (record_unreadable_lines
-    -- shifts it past unreadable lines, when a file has any)
+    -- lineage: the line's position in its file (set by number_landing_lines and, past
+    -- unreadable lines, by record_unreadable_lines)
     source_file,
-    scan_position - file_first_position + 1 as line_number,
+    cast(null as bigint) as line_number,
     -- verdict
     rejection_reason,
     rejected_field,
@@ -226,7 +205,7 @@ select
     {%- for field in fields %}
     {{ field.column }}{{ "," if not loop.last }}
     {%- endfor %}
-from file_positions
+from checked_lines
 {% endmacro %}
 
 {#-

@@ -1,3 +1,6 @@
-{{ config(materialized='table', post_hook="{{ record_unreadable_lines('accelerometer') }}") }}
+{{ config(materialized='table', post_hook=[
+    "{{ number_landing_lines() }}",
+    "{{ record_unreadable_lines('accelerometer') }}",
+]) }}
 
 {{ check_landing_lines(source('landing', 'accelerometer'), landing_fields('accelerometer')) }}

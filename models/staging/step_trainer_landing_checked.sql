@@ -1,3 +1,6 @@
-{{ config(materialized='table', post_hook="{{ record_unreadable_lines('step_trainer') }}") }}
+{{ config(materialized='table', post_hook=[
+    "{{ number_landing_lines() }}",
+    "{{ record_unreadable_lines('step_trainer') }}",
+]) }}
 
 {{ check_landing_lines(source('landing', 'step_trainer'), landing_fields('step_trainer')) }}
