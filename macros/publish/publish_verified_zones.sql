@@ -3,7 +3,7 @@
     <zone>_audit and tests them there. Only when every node of the invocation
     succeeded does this on-run-end hook publish them: a Parquet file per table under
     $STEDI_LAKE/<zone>/<table>/ (written to a temporary file, then renamed), then the
-    <zone>.<table> tables in one transaction. Any failure, or `dbt run` without tests,
+    <zone>.<table> relations in one transaction. Any failure, or `dbt run` without tests,
     leaves what consumers see unchanged.
 -#}
 {% macro publish_verified_zones(results) %}
@@ -66,19 +66,42 @@
     {% endcall %}
 {% endmacro %}
 
+{#-
+    DuckDB publishes without copying: in one transaction (a reader sees all new tables or
+    all old ones) each verified audit table is renamed to <table>__published in its audit
+    schema, and <zone>.<table> becomes a view over it. A view of the same name stays in the
+    audit schema, so `dbt docs` and the next build find the node; a failed build replaces
+    only that name, never <table>__published.
+-#}
 {% macro duckdb__publish_tables(nodes) %}
-    {#- one transaction: a reader sees all new tables or all old ones -#}
-    {% call statement('publish_tables', auto_begin=False) %}
-        begin transaction;
+    {#- the relations consumers see now: views, or tables where an earlier version of the
+        project published copies (this query opens the transaction the DDL below runs in) -#}
+    {% set published_types = {} %}
+    {% set listed = run_query(
+        "select table_schema || '.' || table_name, table_type from information_schema.tables
+         where table_catalog = current_database() and table_schema in ('"
+        ~ audited_zones() | join("', '") ~ "')") %}
+    {% for name, table_type in listed.rows %}
+        {% do published_types.update({name: 'view' if table_type == 'VIEW' else 'table'}) %}
+    {% endfor %}
+    {% call statement('publish_tables', auto_begin=True) %}
         {% for zone in audited_zones() %}
         create schema if not exists {{ zone }};
         {% endfor %}
         {% for node in nodes %}
-        create or replace table {{ node.config.schema }}.{{ node.alias }} as
-        select * from {{ node.relation_name }};
+            {%- set audit = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) %}
+            {%- set verified = audit.incorporate(path={'identifier': node.alias ~ '__published'}) %}
+            {%- set published = node.config.schema ~ '.' ~ node.alias %}
+        drop table if exists {{ verified }};
+        alter table {{ audit }} rename to {{ adapter.quote(verified.identifier) }};
+        create view {{ audit }} as select * from {{ verified }};
+            {%- if published in published_types %}
+        drop {{ published_types[published] }} {{ published }};
+            {%- endif %}
+        create view {{ published }} as select * from {{ verified }};
         {% endfor %}
-        commit;
     {% endcall %}
+    {% do adapter.commit() %}
 {% endmacro %}
 
 {#-
