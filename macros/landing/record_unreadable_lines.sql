@@ -30,6 +30,10 @@
             on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id
         where errors.scan_id = (select max(scan_id) from {{ scans }})
     {%- endset %}
+    {#- most builds have none: then the update below, which joins every row, is skipped -#}
+    {%- if execute and run_query('select count(*) from (' ~ unreadable_lines ~ ')').columns[0].values()[0] == 0 -%}
+        {{ return('') }}
+    {%- endif %}
 
     -- a readable line that was the p-th the reader returned moves down by the number of
     -- unreadable lines before it: those whose (line number - rank) is below p

@@ -1,6 +1,8 @@
+{#- after the commit: an UPDATE in the transaction that wrote the table makes the
+    commit rewrite it (19 s instead of 3 s at 1M customers) #}
 {{ config(materialized='table', post_hook=[
-    "{{ number_landing_lines() }}",
-    "{{ record_unreadable_lines('step_trainer') }}",
+    after_commit("{{ number_landing_lines() }}"),
+    after_commit("{{ record_unreadable_lines('step_trainer') }}"),
 ]) }}
 
 {{ check_landing_lines(source('landing', 'step_trainer'), landing_fields('step_trainer')) }}
