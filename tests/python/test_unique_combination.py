@@ -1,0 +1,54 @@
+"""The grain test itself: it must find every duplicate key and nothing else, even when
+different keys share a hash (tests/dbt/generic/unique_combination.sql)."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import jinja2
+import pytest
+from conftest import PROJECT_DIR
+
+TEST_SQL = (PROJECT_DIR / "tests" / "dbt" / "generic" / "unique_combination.sql").read_text()
+
+
+def grain_test_sql(model: str, columns: list[str]) -> str:
+    body = re.search(
+        r"{% test unique_combination\(model, columns\) %}(.*){% endtest %}", TEST_SQL, re.S
+    )
+    assert body, "unique_combination.sql no longer has the expected test block"
+    return jinja2.Template(body.group(1)).render(model=model, columns=columns)
+
+
+@pytest.fixture
+def readings():
+    con = duckdb.connect()
+    con.execute(
+        """
+        create table readings as select * from (values
+            ('a', 1), ('a', 2), ('b', 1), ('b', 1), ('b', 1),
+            (null, 3), (null, 3), ('c', null), ('c', null), ('d', null)
+        ) as t(source_file, line_number)
+        """
+    )
+    return con
+
+
+@pytest.mark.parametrize("hash_function", ["hash", "colliding_hash"])
+def test_grain_test_reports_exactly_the_duplicate_keys(readings, hash_function):
+    # colliding_hash gives every key the same hash: the exact step must still decide
+    readings.execute("create macro colliding_hash(a, b) as 42")
+    sql = grain_test_sql("readings", ["source_file", "line_number"])
+    sql = sql.replace("hash(", f"{hash_function}(")
+    found = sorted(readings.execute(sql).fetchall(), key=str)
+    assert found == sorted([("b", 1, 3), (None, 3, 2), ("c", None, 2)], key=str)
+
+
+def test_grain_test_passes_unique_keys(readings):
+    readings.execute("delete from readings where (source_file, line_number) in (('b', 1))")
+    readings.execute("delete from readings where source_file is null or line_number is null")
+    assert (
+        readings.execute(grain_test_sql("readings", ["source_file", "line_number"])).fetchall()
+        == []
+    )
