@@ -15,6 +15,26 @@
 {% macro max_plausible_epoch_ms() %}4102444800000{% endmacro %}
 
 {#-
+    rejection_reason and rejected_field of a line, on both engines: a problem with the
+    document itself (column document_problem) first, then `checks`, a list of
+    (condition, reason, offending key) in order; the first that holds wins.
+-#}
+{% macro landing_line_verdict(checks) %}
+        case
+            when document_problem is not null then document_problem
+            {%- for condition, reason, key in checks %}
+            when {{ condition }} then '{{ reason }}'
+            {%- endfor %}
+        end as rejection_reason,
+        case
+            when document_problem is not null then null
+            {%- for condition, reason, key in checks %}
+            when {{ condition }} then '{{ key }}'
+            {%- endfor %}
+        end as rejected_field
+{%- endmacro %}
+
+{#-
     DuckDB. Fast path: one typed parse per line (numbers as DOUBLE, so a fraction where an
     integer belongs is seen). A line takes the exact path, which reads every value as text
     and classifies what is wrong, only when the fast parse left an expected key empty (not
@@ -176,18 +196,7 @@ checked_lines as (
                 {%- do checks.append((value ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
             {%- endif %}
         {%- endfor %}
-        case
-            when document_problem is not null then document_problem
-            {%- for condition, reason, key in checks %}
-            when {{ condition }} then '{{ reason }}'
-            {%- endfor %}
-        end as rejection_reason,
-        case
-            when document_problem is not null then null
-            {%- for condition, reason, key in checks %}
-            when {{ condition }} then '{{ key }}'
-            {%- endfor %}
-        end as rejected_field
+        {{ landing_line_verdict(checks) }}
     from typed_fields
 
 )
@@ -333,19 +342,7 @@ checked_lines as (
         {%- for field in fields if field.type == 'epoch_ms' %}
             {%- do checks.append((field.column ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
         {%- endfor %}
-        coalesce(
-            document_problem,
-            case
-                {%- for condition, reason, key in checks %}
-                when {{ condition }} then '{{ reason }}'
-                {%- endfor %}
-            end
-        ) as rejection_reason,
-        case
-            {%- for condition, reason, key in checks %}
-            when {{ condition }} then '{{ key }}'
-            {%- endfor %}
-        end as rejected_field
+        {{ landing_line_verdict(checks) }}
     from typed_values
 
 )
@@ -356,7 +353,7 @@ select
     line_number,
     -- verdict
     rejection_reason,
-    case when document_problem is null then rejected_field end as rejected_field,
+    rejected_field,
     -- the raw line, for rejects only
     case when rejection_reason is not null then line end as rejected_line,
     -- typed fields
