@@ -56,7 +56,7 @@
 
 {% macro duckdb__check_landing_folders() %}
     {% if execute %}
-        {% for source_name in ['customer', 'accelerometer', 'step_trainer'] %}
+        {% for source_name in landing_source_names() %}
             {% set folder = landing_root() ~ '/' ~ source_name %}
             {% set found = run_query(
                 "select count(*) from glob(" ~ sql_string(folder ~ '/*.json*') ~ ")"

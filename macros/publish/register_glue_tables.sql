@@ -34,7 +34,7 @@
 
     {% if landing_root().startswith('s3://') %}
         {% set glue_types = {'string': 'VARCHAR', 'epoch_ms': 'BIGINT', 'bigint': 'BIGINT', 'double': 'DOUBLE'} %}
-        {% for source_name in ['customer', 'accelerometer', 'step_trainer'] %}
+        {% for source_name in landing_source_names() %}
             {% set source_node = graph.sources['source.stedi.landing.' ~ source_name] %}
             {% set columns = [] %}
             {% for field in landing_fields(source_name) %}

@@ -4,7 +4,7 @@
 -- not returned by it, so they are left out of both sides here; pytest counts them
 -- against the bytes on disk.
 
-{%- set sources = ['customer', 'accelerometer', 'step_trainer'] %}
+{%- set sources = landing_source_names() %}
 
 with
 {%- for source_name in sources %}

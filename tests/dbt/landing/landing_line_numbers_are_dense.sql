@@ -2,7 +2,7 @@
 -- (source_file, line_number) tests this proves each line of the file has its own number.
 -- Fails if the rows of two files interleaved in the scan order that numbers them.
 
-{%- set sources = ['customer', 'accelerometer', 'step_trainer'] %}
+{%- set sources = landing_source_names() %}
 
 with
 {%- for source_name in sources %}
