@@ -14,6 +14,21 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 COURSE_DATA = PROJECT_DIR.parent / "shared" / "stedi-data"
+# What a build exposes: the landing views, and the verified tables it publishes.
+LANDING_RELATIONS = [
+    "landing.customer_landing",
+    "landing.accelerometer_landing",
+    "landing.step_trainer_landing",
+    "landing.rejected_records",
+]
+PUBLISHED_RELATIONS = [
+    "trusted.customer_trusted",
+    "trusted.accelerometer_trusted",
+    "trusted.step_trainer_trusted",
+    "trusted.step_trainer_unattributed",
+    "curated.customer_curated",
+    "curated.machine_learning_curated",
+]
 COURSE_V2 = COURSE_DATA / "v2-2023-reduced" / "landing"
 COURSE_V1 = COURSE_DATA / "v1-2022-original-partial" / "landing"
 

@@ -13,21 +13,13 @@ import duckdb
 from conftest import (
     BIN_DIR,
     PROJECT_DIR,
+    PUBLISHED_RELATIONS,
     Build,
     assert_succeeded,
     build,
     dbt_environment,
 )
 from reference import expected_counts
-
-PUBLISHED_TABLES = [
-    "trusted.customer_trusted",
-    "trusted.accelerometer_trusted",
-    "trusted.step_trainer_trusted",
-    "trusted.step_trainer_unattributed",
-    "curated.customer_curated",
-    "curated.machine_learning_curated",
-]
 
 
 def published_state(result: Build) -> dict[str, object]:
@@ -41,7 +33,7 @@ def published_state(result: Build) -> dict[str, object]:
         table: result.query(
             f"select count(*), md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from {table} as t"
         )[0]
-        for table in PUBLISHED_TABLES
+        for table in PUBLISHED_RELATIONS
     }
     return {"files": files, "tables": tables}
 
@@ -125,7 +117,7 @@ def test_rebuilding_the_same_landing_data_gives_the_same_outputs(generated_landi
     again = published_state(second)
     assert again["tables"] == state["tables"]
     assert sorted(again["files"]) == sorted(state["files"])
-    for table in PUBLISHED_TABLES:
+    for table in PUBLISHED_RELATIONS:
         zone, name = table.split(".")
         assert [p.name for p in (first.lake / zone / name).iterdir()] == [f"{name}.parquet"]
         assert first.parquet_count(zone, name) == first.count(table)
@@ -186,7 +178,7 @@ def test_a_second_build_fails_fast_and_harms_neither(tmp_path):
     result = Build(
         landing, root, "strict", subprocess.CompletedProcess(command, 0, first_output, "")
     )
-    for table in PUBLISHED_TABLES:
+    for table in PUBLISHED_RELATIONS:
         assert result.parquet_count(*table.split(".")) == result.count(table)
 
 

@@ -7,6 +7,7 @@ so a green build also proves that policy is enough.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -24,7 +25,9 @@ from botocore.exceptions import ClientError
 from conftest import (
     BIN_DIR,
     COURSE_V2,
+    LANDING_RELATIONS,
     PROJECT_DIR,
+    PUBLISHED_RELATIONS,
     Build,
     assert_succeeded,
     build,
@@ -35,19 +38,7 @@ from stedi import aws
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LANDING_BUCKET, LAKE_BUCKET = "stedi-landing", "stedi-lake"
-RELATIONS = [
-    "landing.customer_landing",
-    "landing.accelerometer_landing",
-    "landing.step_trainer_landing",
-    "landing.rejected_records",
-    "trusted.customer_trusted",
-    "trusted.accelerometer_trusted",
-    "trusted.step_trainer_trusted",
-    "trusted.step_trainer_unattributed",
-    "curated.customer_curated",
-    "curated.machine_learning_curated",
-]
-PUBLISHED = [relation for relation in RELATIONS if not relation.startswith("landing.")]
+RELATIONS = LANDING_RELATIONS + PUBLISHED_RELATIONS
 
 
 @dataclass
@@ -216,10 +207,10 @@ def test_s3_build_gives_the_local_counts_publishes_parquet_and_registers_glue(
     # exactly one Parquet object per published table, each under its own prefix
     expected_keys = sorted(
         f"{lake_prefix}/{zone}/{table}/{table}.parquet"
-        for zone, table in (r.split(".") for r in PUBLISHED)
+        for zone, table in (r.split(".") for r in PUBLISHED_RELATIONS)
     )
     assert lake_keys(server, lake_prefix + "/") == expected_keys
-    for relation in PUBLISHED:
+    for relation in PUBLISHED_RELATIONS:
         zone, table = relation.split(".")
         assert s3_parquet_count(
             server, f"{lake_uri}/{zone}/{table}/{table}.parquet"
@@ -227,11 +218,11 @@ def test_s3_build_gives_the_local_counts_publishes_parquet_and_registers_glue(
 
     glue = server.client("glue")
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=glue_database)["TableList"]}
-    published_names = [r.split(".")[1] for r in PUBLISHED]
+    published_names = [r.split(".")[1] for r in PUBLISHED_RELATIONS]
     assert sorted(tables) == sorted(
         published_names + ["customer_landing", "accelerometer_landing", "step_trainer_landing"]
     )
-    for relation in PUBLISHED:
+    for relation in PUBLISHED_RELATIONS:
         zone, table = relation.split(".")
         descriptor = tables[table]["StorageDescriptor"]
         assert descriptor["Location"] == f"{lake_uri}/{zone}/{table}/"
@@ -314,10 +305,30 @@ def test_rebuild_leaves_nothing_stale_and_bad_access_changes_nothing(server, dat
 
 
 def test_the_build_policy_grants_no_more_than_it_needs(server):
+    # every target exists (made as admin), so only a denial can make these calls fail
+    admin_s3 = server.client("s3", server.admin)
+    for bucket in (LANDING_BUCKET, LAKE_BUCKET):
+        with contextlib.suppress(admin_s3.exceptions.BucketAlreadyOwnedByYou):
+            admin_s3.create_bucket(Bucket=bucket)
+    admin_glue = server.client("glue", server.admin)
+    with contextlib.suppress(admin_glue.exceptions.AlreadyExistsException):
+        admin_glue.create_database(DatabaseInput={"Name": "stedi_policy_probe"})
+
     s3 = server.client("s3", server.builder)
-    with pytest.raises(ClientError):
-        s3.put_object(Bucket=LANDING_BUCKET, Key="landing/generated/customer/evil.json", Body=b"{}")
-    with pytest.raises(ClientError):
-        s3.put_object(Bucket=LAKE_BUCKET, Key="elsewhere/file", Body=b"x")
-    with pytest.raises(ClientError):
-        server.client("glue", server.builder).delete_database(Name="stedi_rebuild")
+    glue = server.client("glue", server.builder)
+    denied_calls = [
+        lambda: s3.put_object(
+            Bucket=LANDING_BUCKET, Key="landing/generated/customer/evil.json", Body=b"{}"
+        ),
+        lambda: s3.put_object(Bucket=LAKE_BUCKET, Key="elsewhere/file", Body=b"x"),
+        lambda: glue.delete_database(Name="stedi_policy_probe"),
+    ]
+    for call in denied_calls:
+        with pytest.raises(ClientError) as denied:
+            call()
+        # S3 answers a denied PutObject with a bare HTTP 403, whose code botocore reports as "403"
+        assert denied.value.response["Error"]["Code"] in (
+            "AccessDenied",
+            "AccessDeniedException",
+            "403",
+        )

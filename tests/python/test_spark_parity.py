@@ -24,7 +24,9 @@ from bad_input import write_bad_landing
 from conftest import (
     BIN_DIR,
     COURSE_V2,
+    LANDING_RELATIONS,
     PROJECT_DIR,
+    PUBLISHED_RELATIONS,
     Build,
     assert_succeeded,
     build,
@@ -38,20 +40,6 @@ pytest.importorskip(
     reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",
 )
 
-LANDING_RELATIONS = [
-    "landing.customer_landing",
-    "landing.accelerometer_landing",
-    "landing.step_trainer_landing",
-    "landing.rejected_records",
-]
-PUBLISHED_RELATIONS = [
-    "trusted.customer_trusted",
-    "trusted.accelerometer_trusted",
-    "trusted.step_trainer_trusted",
-    "trusted.step_trainer_unattributed",
-    "curated.customer_curated",
-    "curated.machine_learning_curated",
-]
 # A key with a quote, a ${...} and non-ASCII: it must reach both engines unchanged.
 PSEUDONYM_KEY = "parity key: it's ${not.a.setting} – ключ"
 FLOAT_DIGITS = 9
