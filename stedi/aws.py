@@ -57,10 +57,6 @@ class S3Location:
     def key(self, *parts: str) -> str:
         return "/".join(part.strip("/") for part in (self.prefix, *parts) if part)
 
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
-
 
 def is_s3(uri: str) -> bool:
     return uri.startswith("s3://")

@@ -134,7 +134,6 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
         os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_PROFILES_DIR=str(PROJECT_DIR)
     )
     env.update(STEDI_DUCKDB_MEMORY_LIMIT=args.memory_limit, STEDI_DUCKDB_THREADS=str(args.threads))
-    floor_env = dict(env)
     result["floor"] = measure(
         [
             str(BIN_DIR / "python"),
@@ -144,7 +143,7 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
             args.memory_limit,
             str(args.threads),
         ],
-        floor_env,
+        env,
     )
 
     engines = [("duckdb", "local", "build"), ("duckdb_run", "local", "run")]

@@ -105,8 +105,10 @@ class Plugin(BasePlugin):
 
     def _configure(self, conn: DuckDBPyConnection) -> None:
         conn.execute("set variable stedi_pseudonym_key = ?", [self._key])
-        functions = [("stedi_ensure_folder", ensure_folder, ["VARCHAR"])]
-        functions.append(("stedi_prune_folder", aws.prune_folder, ["VARCHAR", "VARCHAR"]))
+        functions = [
+            ("stedi_ensure_folder", ensure_folder, ["VARCHAR"]),
+            ("stedi_prune_folder", aws.prune_folder, ["VARCHAR", "VARCHAR"]),
+        ]
         if self._aws:
             conn.execute("load httpfs")
             conn.execute(self._secret_sql)
