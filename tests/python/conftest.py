@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -84,8 +86,50 @@ def dbt_environment(root: Path, landing: Path | str, **extra: str) -> dict[str, 
         DBT_TARGET_PATH=str(root / "target"),
         DBT_LOG_PATH=str(root / "logs"),
     )
+    # Spark (when a test asks for it) binds to loopback only
+    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     env.update(extra)
     return env
+
+
+def lake_files(lake: Path) -> dict[str, str]:
+    """Every file under a lake (the build lock aside) with the SHA-256 of its bytes."""
+    return {
+        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(lake.rglob("*"))
+        if path.is_file() and path.name != ".build-lock"
+    }
+
+
+def build_with_injected_fault(
+    project_copy: Path,
+    root: Path,
+    landing: Path,
+    model: str,
+    rule: str,
+    replacement: str,
+    **extra_env: str,
+) -> subprocess.CompletedProcess[str]:
+    """`dbt build` of a copy of the project with one rule of `model` broken."""
+    shutil.copytree(
+        PROJECT_DIR,
+        project_copy,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
+    )
+    path = project_copy / model
+    assert rule in path.read_text()
+    path.write_text(path.read_text().replace(rule, replacement))
+    env = dbt_environment(root, landing, DBT_PROFILES_DIR=str(project_copy), **extra_env)
+    # unit tests catch these faults before the model is built; leave them out so the
+    # model is written and the zone's data tests must catch it
+    return subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
+        cwd=project_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def run_dbt(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import shutil
 import subprocess
 import time
@@ -17,52 +16,22 @@ from conftest import (
     Build,
     assert_succeeded,
     build,
+    build_with_injected_fault,
     dbt_environment,
+    lake_files,
 )
 from reference import expected_counts
 
 
 def published_state(result: Build) -> dict[str, object]:
     """What consumers see: every file under the lake with its hash, and every published table."""
-    files = {
-        str(path.relative_to(result.lake)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(result.lake.rglob("*"))
-        if path.is_file() and path.name != ".build-lock"
-    }
     tables = {
         table: result.query(
             f"select count(*), md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from {table} as t"
         )[0]
         for table in PUBLISHED_RELATIONS
     }
-    return {"files": files, "tables": tables}
-
-
-def build_with_injected_fault(
-    tmp_path: Path, landing: Path, model: str, rule: str, replacement: str
-) -> subprocess.CompletedProcess[str]:
-    """`dbt build` of a copy of the project with one rule broken, on the same lakehouse."""
-    broken_project = tmp_path / "broken-project"
-    shutil.copytree(
-        PROJECT_DIR,
-        broken_project,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
-    )
-    path = broken_project / model
-    assert rule in path.read_text()
-    path.write_text(path.read_text().replace(rule, replacement))
-    env = dbt_environment(tmp_path / "lakehouse", landing)
-    env["DBT_PROFILES_DIR"] = str(broken_project)
-    # unit tests catch these faults before the model is built; leave them out so the
-    # model is written and the zone's data tests must catch it
-    return subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
-        cwd=broken_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return {"files": lake_files(result.lake), "tables": tables}
 
 
 def test_pairing_two_customers_fails_the_build(generated_landing, tmp_path):
@@ -70,7 +39,8 @@ def test_pairing_two_customers_fails_the_build(generated_landing, tmp_path):
     assert_succeeded(good)
     before = published_state(good)
     failed = build_with_injected_fault(
-        tmp_path,
+        tmp_path / "broken-project",
+        tmp_path / "lakehouse",
         generated_landing,
         "models/marts/machine_learning_curated.sql",
         "customer_curated.customer_key = accelerometer_trusted.user_key\n            and ",
@@ -87,7 +57,8 @@ def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
     before = published_state(good)
 
     failed = build_with_injected_fault(
-        tmp_path,
+        tmp_path / "broken-project",
+        tmp_path / "lakehouse",
         generated_landing,
         "models/intermediate/accelerometer_trusted.sql",
         "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms",

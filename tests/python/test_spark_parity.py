@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -22,15 +21,14 @@ import duckdb
 import pytest
 from bad_input import write_bad_landing
 from conftest import (
-    BIN_DIR,
     COURSE_V2,
     LANDING_RELATIONS,
-    PROJECT_DIR,
     PUBLISHED_RELATIONS,
     Build,
     assert_succeeded,
     build,
-    dbt_environment,
+    build_with_injected_fault,
+    lake_files,
     require_course_data,
     run_dbt,
 )
@@ -152,7 +150,6 @@ def engine_builds(tmp_path_factory: pytest.TempPathFactory, bad_generated_landin
                 root / "spark",
                 policy,
                 STEDI_TARGET="spark",
-                SPARK_LOCAL_IP="127.0.0.1",
                 **env,
             )
             assert_succeeded(on_spark)
@@ -250,7 +247,6 @@ def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
         tmp_path,
         tmp_path / "no-such-landing",
         STEDI_TARGET="spark",
-        SPARK_LOCAL_IP="127.0.0.1",
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
@@ -261,45 +257,21 @@ def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
     assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
 
 
-def lake_files(lake: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(lake.rglob("*"))
-        if path.is_file()
-    }
-
-
 def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
     _, on_spark = engine_builds("generated-with-bad-input", "strict")
     before = lake_files(on_spark.result.lake)
     assert before
 
     # the same project with a consent violation injected into a trusted model
-    broken_project = tmp_path / "broken-project"
-    shutil.copytree(
-        PROJECT_DIR,
-        broken_project,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
-    )
-    model = broken_project / "models" / "intermediate" / "accelerometer_trusted.sql"
-    consent_rule = "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms"
-    assert consent_rule in model.read_text()
-    model.write_text(model.read_text().replace(consent_rule, ""))
-
-    env = dbt_environment(tmp_path / "build", on_spark.result.landing)
-    env.update(
-        DBT_PROFILES_DIR=str(broken_project),
+    failed = build_with_injected_fault(
+        tmp_path / "broken-project",
+        tmp_path / "build",
+        on_spark.result.landing,
+        "models/intermediate/accelerometer_trusted.sql",
+        "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms",
+        "",
         STEDI_LAKE=str(on_spark.result.lake),
         STEDI_TARGET="spark",
-        SPARK_LOCAL_IP="127.0.0.1",
-    )
-    failed = subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--exclude-resource-type", "unit_test"],
-        cwd=broken_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
     assert failed.returncode != 0
     assert "Failure in test no_reading_before_consent" in failed.stdout
