@@ -14,6 +14,10 @@
 {% macro min_plausible_epoch_ms() %}946684800000{% endmacro %}
 {% macro max_plausible_epoch_ms() %}4102444800000{% endmacro %}
 
+{#- Integers are accepted up to this magnitude: beyond it a JSON number read as a double
+    (DuckDB's fast path) is no longer exact, so larger ones are out_of_range on both engines. -#}
+{% macro max_exact_integer() %}9.0e15{% endmacro %}
+
 {#-
     rejection_reason and rejected_field of a line, on both engines: a problem with the
     document itself (column document_problem) first, then `checks`, a list of
@@ -174,7 +178,7 @@ checked_lines as (
         -- integers only: 12.5 must not be rounded into a valid value
         case
             when {{ field.column }}_value = trunc({{ field.column }}_value)
-                and abs({{ field.column }}_value) < 9.0e15
+                and abs({{ field.column }}_value) < {{ max_exact_integer() }}
                 then cast({{ field.column }}_value as bigint)
         end as {{ field.column }},
         {%- endif %}
@@ -194,6 +198,10 @@ checked_lines as (
             {%- endif %}
             {%- if field.type == 'epoch_ms' %}
                 {%- do checks.append((value ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
+            {%- endif %}
+            {%- if field.type in ('bigint', 'epoch_ms') %}
+                {#- a whole number too large (or not finite) to be an exact integer -#}
+                {%- do checks.append((value ~ ' is not null and ' ~ field.column ~ ' is null', 'out_of_range', field.key)) %}
             {%- endif %}
         {%- endfor %}
         {{ landing_line_verdict(checks) }}
@@ -319,6 +327,7 @@ typed_values as (
             when
                 try_cast(raw_{{ field.column }} as double)
                 = try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
+                and abs(try_cast(raw_{{ field.column }} as double)) < {{ max_exact_integer() }}
                 then try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
         end as {{ field.column }}{{ "," if not loop.last }}
         {%- endif %}
@@ -337,6 +346,9 @@ checked_lines as (
             {%- do checks.append(('raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
         {%- endfor %}
         {%- for field in fields %}
+            {%- if field.type in ('bigint', 'epoch_ms') %}
+                {%- do checks.append(('abs(try_cast(raw_' ~ field.column ~ ' as double)) >= ' ~ max_exact_integer(), 'out_of_range', field.key)) %}
+            {%- endif %}
             {%- do checks.append(('raw_' ~ field.column ~ ' is not null and ' ~ field.column ~ ' is null', 'wrong_type', field.key)) %}
         {%- endfor %}
         {%- for field in fields if field.type == 'epoch_ms' %}

@@ -169,6 +169,11 @@ def write_bad_landing(folder: Path) -> dict[tuple[str, str, int], str]:
                 b'{"sensorReadingTime":1655564376700,"serialNumber":"dev-eve","distanceFromObject":[1]},',
                 "wrong_type",
             ),
+            (
+                # too large to be an exact integer: never accepted with the value lost
+                b'{"sensorReadingTime":1655564376800,"serialNumber":"dev-eve","distanceFromObject":1e16},',
+                "out_of_range",
+            ),
         ],
         ending=b"\r\n",
     )
