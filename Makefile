@@ -36,7 +36,7 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
 
 # Generates sample landing data when the landing folder is empty, then builds every zone.
 run: $(ENGINE_SETUP)
-	@if [[ "$(STEDI_LANDING)" != s3://* ]]; then $(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null; fi
+	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
 	$(BIN)/dbt build
 	$(BIN)/python -m stedi.report
 

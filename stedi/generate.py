@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m stedi.generate",
         description="Write deterministic STEDI landing data (NDJSON) like the course export.",
     )
-    parser.add_argument("--out", type=Path, required=True, help="landing folder to fill")
+    parser.add_argument("--out", required=True, help="landing folder to fill")
     parser.add_argument("--customers", type=int, required=True, help="number of customers")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rows-per-file", type=int, default=DEFAULT_ROWS_PER_FILE)
@@ -375,11 +375,20 @@ def main(argv: list[str] | None = None) -> int:
         help="do nothing if the folder holds landing data",
     )
     args = parser.parse_args(argv)
-    if args.if_empty and any(args.out.glob("*/*.json*")):
-        print(f"Landing data found in {args.out}: not generating sample data.", file=sys.stderr)
+    if args.if_empty and args.out.startswith("s3://"):
+        # `make run` and `make docs` ask for samples whatever the landing; S3 gets none
+        print(
+            f"Landing is on S3 ({args.out}): not generating sample data"
+            " (upload data with `make upload-landing`).",
+            file=sys.stderr,
+        )
+        return 0
+    out = Path(args.out)
+    if args.if_empty and any(out.glob("*/*.json*")):
+        print(f"Landing data found in {out}: not generating sample data.", file=sys.stderr)
         return 0
     summary = generate(
-        args.out,
+        out,
         args.customers,
         args.seed,
         args.rows_per_file,

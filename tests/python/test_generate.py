@@ -282,6 +282,16 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert all(NAME.match(p.name) for s in SOURCES for p in files(tmp_path, s))
 
 
+def test_if_empty_generates_nothing_for_an_s3_landing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `make run` / `make docs` with STEDI_LANDING=s3://…: no local folder named `s3:`
+    monkeypatch.chdir(tmp_path)
+    assert main(["--out", "s3://stedi-landing/landing", "--customers", "5", "--if-empty"]) == 0
+    assert list(tmp_path.iterdir()) == []
+    assert "Landing is on S3" in capsys.readouterr().err
+
+
 def test_no_customers(tmp_path: Path) -> None:
     summary = generate(tmp_path, 0)
     assert summary["bytes"] == 0 and all((tmp_path / s).is_dir() for s in SOURCES)
