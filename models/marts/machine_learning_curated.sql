@@ -30,11 +30,22 @@ customer_curated as (
 
 ),
 
+-- No direct identifier leaves this model: the customer becomes a keyed pseudonym, hashed
+-- once per customer (hashing once per row cost more than the joins at 1M customers)
+subjects as (
+
+    select
+        customer_key,
+        {{ subject_id('customer_key') }} as subject_id
+    from (select distinct customer_key from customer_curated) as curated_customers
+
+),
+
 -- strict: a device reading pairs only with its owner's phone readings of the same instant
 strict_pairs as (
 
     select
-        customer_curated.customer_key,
+        subjects.subject_id,
         step_trainer_trusted.sensor_reading_ms,
         step_trainer_trusted.sensor_reading_at,
         step_trainer_trusted.distance_from_object,
@@ -44,6 +55,8 @@ strict_pairs as (
     from step_trainer_trusted
     inner join customer_curated
         on step_trainer_trusted.serial_number = customer_curated.serial_number
+    inner join subjects
+        on customer_curated.customer_key = subjects.customer_key
     inner join accelerometer_trusted
         on
             customer_curated.customer_key = accelerometer_trusted.user_key
@@ -57,7 +70,7 @@ strict_pairs as (
 rubric_pairs as (
 
     select
-        accelerometer_trusted.user_key as customer_key,
+        subjects.subject_id,
         step_trainer_trusted.sensor_reading_ms,
         step_trainer_trusted.sensor_reading_at,
         step_trainer_trusted.distance_from_object,
@@ -67,6 +80,8 @@ rubric_pairs as (
     from step_trainer_trusted
     inner join accelerometer_trusted
         on step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+    inner join subjects
+        on accelerometer_trusted.user_key = subjects.customer_key
     where {{ consent_policy_is('rubric') }}
 
 ),
@@ -79,11 +94,10 @@ paired_readings as (
 
 ),
 
--- No direct identifier leaves this model: the customer becomes a keyed pseudonym.
 training_rows as (
 
     select
-        {{ subject_id('customer_key') }} as subject_id,
+        subject_id,
         sensor_reading_ms,
         sensor_reading_at,
         distance_from_object,
