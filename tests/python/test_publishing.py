@@ -61,7 +61,7 @@ def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
         tmp_path / "lakehouse",
         generated_landing,
         "models/intermediate/accelerometer_trusted.sql",
-        "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms",
+        "and accelerometer_landing.reading_ms >= consenting_customers.research_consent_ms",
         "",
     )
     assert failed.returncode != 0

@@ -268,7 +268,7 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
         tmp_path / "build",
         on_spark.result.landing,
         "models/intermediate/accelerometer_trusted.sql",
-        "and accelerometer_landing.reading_ms >= customer_trusted.research_consent_ms",
+        "and accelerometer_landing.reading_ms >= consenting_customers.research_consent_ms",
         "",
         STEDI_LAKE=str(on_spark.result.lake),
         STEDI_TARGET="spark",
