@@ -40,13 +40,43 @@ accelerometer_trusted as (
 
 ),
 
+-- Customers are numbered (in key order, so each reference numbers alike) and both trusted
+-- sides are joined on that number: joining 30 M phone readings on the e-mail text took
+-- half as long again at 1M customers.
 subjects as (
 
     select
         customer_key,
         serial_number,
-        {{ subject_id('customer_key') }} as subject_id
+        {{ subject_id('customer_key') }} as subject_id,
+        row_number() over (order by customer_key) as customer_number
     from customer_curated
+
+),
+
+device_readings as (
+
+    select
+        subjects.customer_number,
+        step_trainer_trusted.sensor_reading_ms,
+        step_trainer_trusted.distance_from_object
+    from step_trainer_trusted
+    inner join subjects
+        on step_trainer_trusted.serial_number = subjects.serial_number
+
+),
+
+phone_readings as (
+
+    select
+        subjects.customer_number,
+        accelerometer_trusted.reading_ms,
+        accelerometer_trusted.x,
+        accelerometer_trusted.y,
+        accelerometer_trusted.z
+    from accelerometer_trusted
+    inner join subjects
+        on accelerometer_trusted.user_key = subjects.customer_key
 
 ),
 
@@ -55,24 +85,24 @@ rows_with_their_readings as (
 
     select
         machine_learning_curated.*,
-        subjects.customer_key,
-        step_trainer_trusted.serial_number as device_serial_number,
-        accelerometer_trusted.user_key as phone_user_key
+        subjects.customer_number,
+        device_readings.customer_number as device_owner,
+        phone_readings.customer_number as phone_owner
     from machine_learning_curated
     left join subjects
         on machine_learning_curated.subject_id = subjects.subject_id
-    left join step_trainer_trusted
+    left join device_readings
         on
-            subjects.serial_number = step_trainer_trusted.serial_number
-            and machine_learning_curated.sensor_reading_ms = step_trainer_trusted.sensor_reading_ms
-            and machine_learning_curated.distance_from_object = step_trainer_trusted.distance_from_object
-    left join accelerometer_trusted
+            subjects.customer_number = device_readings.customer_number
+            and machine_learning_curated.sensor_reading_ms = device_readings.sensor_reading_ms
+            and machine_learning_curated.distance_from_object = device_readings.distance_from_object
+    left join phone_readings
         on
-            subjects.customer_key = accelerometer_trusted.user_key
-            and machine_learning_curated.sensor_reading_ms = accelerometer_trusted.reading_ms
-            and machine_learning_curated.x = accelerometer_trusted.x
-            and machine_learning_curated.y = accelerometer_trusted.y
-            and machine_learning_curated.z = accelerometer_trusted.z
+            subjects.customer_number = phone_readings.customer_number
+            and machine_learning_curated.sensor_reading_ms = phone_readings.reading_ms
+            and machine_learning_curated.x = phone_readings.x
+            and machine_learning_curated.y = phone_readings.y
+            and machine_learning_curated.z = phone_readings.z
 
 ),
 
@@ -80,9 +110,9 @@ unmatched_rows as (
 
     select * from rows_with_their_readings
     where
-        customer_key is null
-        or device_serial_number is null
-        or phone_user_key is null
+        customer_number is null
+        or device_owner is null
+        or phone_owner is null
 
 )
 
