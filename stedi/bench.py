@@ -194,7 +194,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         "",
         "| customers | landing | rows | generate | floor | dbt build | build / floor | dbt run"
         " | spark build | spark / duckdb | build peak memory | build CPU | dbt parse |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "|" + " ---: |" * 13,
     ]
     for r in results:
         build, floor, run = r["duckdb"], r["floor"], r["duckdb_run"]
