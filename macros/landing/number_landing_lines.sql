@@ -3,8 +3,8 @@
     The table was written in the reader's order (preserve_insertion_order: files one after
     the other, lines in file order), so a row's rowid minus the first rowid of its file is
     its position. An UPDATE after a parallel write costs a fraction of a window in the
-    query, which would run the whole parse on one thread. The tests unique_combination
-    (source_file, line_number) and landing_line_numbers_are_dense check the result.
+    query, which would run the whole parse on one thread. The tests unique_line_numbers
+    (which relies on this numbering) and landing_line_numbers_are_dense check the result.
     On Spark the source view numbers the lines itself.
 -#}
 {% macro number_landing_lines() %}

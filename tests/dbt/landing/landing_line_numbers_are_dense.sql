@@ -1,5 +1,5 @@
--- Every file's lines are numbered 1, 2, ... n with nothing skipped: with the unique
--- (source_file, line_number) tests this proves each line of the file has its own number.
+-- Every file's lines are numbered 1, 2, ... n with nothing skipped: with the
+-- unique_line_numbers tests this proves each line of the file has its own number.
 -- Fails if the rows of two files interleaved in the scan order that numbers them.
 
 {%- set sources = landing_source_names() %}

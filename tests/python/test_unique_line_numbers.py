@@ -1,0 +1,73 @@
+"""The DuckDB line-number uniqueness test (tests/dbt/generic/unique_line_numbers.sql): a
+file numbered from rowids passes without grouping its lines; any other file is grouped
+exactly, so a duplicate is found wherever it is."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import jinja2
+import pytest
+from conftest import PROJECT_DIR
+
+TEST_SQL = (PROJECT_DIR / "tests" / "dbt" / "generic" / "unique_line_numbers.sql").read_text()
+
+
+def uniqueness_test_sql(model: str) -> str:
+    body = re.search(r"{% test unique_line_numbers\(model\) %}(.*){% endtest %}", TEST_SQL, re.S)
+    assert body, "unique_line_numbers.sql no longer has the expected test block"
+    return jinja2.Template(body.group(1)).render(model=model, target={"type": "duckdb"})
+
+
+@pytest.fixture
+def checked():
+    """Two files of three lines, numbered the way number_landing_lines numbers them."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        create table checked as
+        select * from (values ('a', null), ('a', null), ('a', null), ('b', null),
+                              ('b', null), ('b', null)) as t(source_file, line_number)
+        """
+    )
+    con.execute(
+        """
+        update checked set line_number = checked.rowid - files.first_rowid + 1
+        from (select source_file, min(rowid) as first_rowid from checked group by source_file)
+            as files
+        where checked.source_file = files.source_file
+        """
+    )
+    return con
+
+
+def found(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return sorted(con.execute(uniqueness_test_sql("checked")).fetchall(), key=str)
+
+
+def test_lines_numbered_from_rowids_pass(checked):
+    assert found(checked) == []
+
+
+def test_a_repeated_line_number_is_found(checked):
+    checked.execute(
+        "update checked set line_number = 2 where source_file = 'b' and line_number = 3"
+    )
+    assert found(checked) == [("b", 2, 2)]
+
+
+def test_numbers_shifted_past_an_unreadable_line_pass_when_unique(checked):
+    # record_unreadable_lines: line 2 of 'a' was unreadable, the readable lines after it move
+    checked.execute(
+        "update checked set line_number = line_number + 1 where source_file = 'a' and line_number >= 2"
+    )
+    checked.execute("insert into checked values ('a', 2)")
+    assert found(checked) == []
+    checked.execute("insert into checked values ('a', 4)")
+    assert found(checked) == [("a", 4, 2)]
+
+
+def test_missing_line_numbers_count_as_one_key(checked):
+    checked.execute("insert into checked values ('c', null), ('c', null), (null, 1), (null, 1)")
+    assert found(checked) == sorted([("c", None, 2), (None, 1, 2)], key=str)
