@@ -60,8 +60,9 @@ report: $(ENGINE_SETUP)
 
 # Build time against landing size: make bench SIZES="956 10000 100000 1000000"
 SIZES ?= 956 10000 100000
+SPARK_MAX ?= 10000
 bench: setup
-	$(BIN)/python -m stedi.bench --sizes $(SIZES)
+	$(BIN)/python -m stedi.bench --sizes $(SIZES) --spark-max $(SPARK_MAX)
 
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup
