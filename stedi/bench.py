@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ print(rows)
 
 def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a command; wall and CPU time and the peak RSS of its whole process tree."""
-    started = time.perf_counter()
+    started, started_epoch = time.perf_counter(), time.time()
     process = psutil.Popen(
         command,
         cwd=PROJECT_DIR,
@@ -74,7 +75,7 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    peak = 0
+    peak, peak_at = 0, 0.0
     cpu_by_pid: dict[int, float] = {}
     while process.poll() is None:
         try:
@@ -85,7 +86,8 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
                     rss += member.memory_info().rss
                     times = member.cpu_times()
                     cpu_by_pid[member.pid] = times.user + times.system
-            peak = max(peak, rss)
+            if rss > peak:
+                peak, peak_at = rss, time.perf_counter() - started
         except psutil.Error:
             pass
         time.sleep(0.05)
@@ -98,7 +100,10 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         "returncode": process.returncode,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
-        "peak_rss_mb": round(peak / 2**20),
+        # decimal units, as in DuckDB's memory_limit ('4GB' is 4 * 10^9 bytes)
+        "peak_rss_mb": round(peak / 1e6),
+        "peak_at_s": round(peak_at, 1),
+        "peak_epoch": started_epoch + peak_at,
         "output_tail": output[-1500:] if process.returncode else "",
     }
 
@@ -122,6 +127,22 @@ def node_times(target: Path) -> dict[str, float]:
             3,
         )
     return times
+
+
+def nodes_running_at(target: Path, epoch: float) -> list[str]:
+    """The nodes dbt was executing at that instant (to place the memory peak)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    running = []
+    for result in results:
+        for step in result["timing"]:
+            if step["name"] == "execute" and step["started_at"] and step["completed_at"]:
+                began, ended = (
+                    datetime.fromisoformat(step[key].replace("Z", "+00:00")).timestamp()
+                    for key in ("started_at", "completed_at")
+                )
+                if began <= epoch <= ended:
+                    running.append(result["unique_id"].split(".", 2)[-1])
+    return running
 
 
 def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -172,13 +193,14 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
             DBT_LOG_PATH=str(root / "logs"),
         )
         parse = measure([str(BIN_DIR / "dbt"), "parse"], run_env)
-        measured = measure([str(BIN_DIR / "dbt"), command], run_env)
+        measured = parse  # a failed parse is the result, with its output
+        if parse["returncode"] == 0:
+            measured = measure([str(BIN_DIR / "dbt"), command], run_env)
         measured["parse_s"] = parse["wall_s"]
-        if parse["returncode"] != 0:
-            measured.update(returncode=parse["returncode"], output_tail=parse["output_tail"])
         if measured["returncode"] == 0:
             measured["rows_per_s"] = round(rows / measured["wall_s"])
             measured["nodes_s"] = node_times(root / "target")
+            measured["nodes_at_peak"] = nodes_running_at(root / "target", measured["peak_epoch"])
         result[name] = measured
         shutil.rmtree(root, ignore_errors=True)
     if not args.keep:
@@ -190,26 +212,33 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     lines = [
         f"Machine: {machine['cpus']} CPUs, {machine['memory_gb']} GB RAM, {machine['platform']};"
         f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads."
-        " Each dbt command is timed after a `dbt parse` of the same settings (its own column).",
+        " Each dbt command is timed after a `dbt parse` of the same settings (its own column);"
+        " MB and GB are 10^6 and 10^9 bytes.",
         "",
         "| customers | landing | rows | generate | floor | dbt build | build / floor | dbt run"
-        " | spark build | spark / duckdb | build peak memory | build CPU | dbt parse |",
-        "|" + " ---: |" * 13,
+        " | spark build | spark / duckdb | same, parse included | build peak memory | build CPU"
+        " | dbt parse |",
+        "|" + " ---: |" * 14,
     ]
     for r in results:
         build, floor, run = r["duckdb"], r["floor"], r["duckdb_run"]
         spark = r.get("spark")
+
+        def seconds(step: dict[str, Any] | None) -> str:
+            if not step:
+                return "–"
+            return f"{step['wall_s']} s" if step["returncode"] == 0 else "failed"
+
         ratio = build["wall_s"] / floor["wall_s"] if floor["wall_s"] else float("nan")
-        spark_cell = f"{spark['wall_s']} s" if spark and spark["returncode"] == 0 else "–"
-        spark_ratio = (
-            f"{spark['wall_s'] / build['wall_s']:.1f}×"
-            if spark and spark["returncode"] == 0
-            else "–"
-        )
+        spark_ratio = spark_ratio_with_parse = "–"
+        if spark and spark["returncode"] == 0 and build["returncode"] == 0:
+            spark_ratio = f"{spark['wall_s'] / build['wall_s']:.1f}×"
+            with_parse = (spark["wall_s"] + spark["parse_s"]) / (build["wall_s"] + build["parse_s"])
+            spark_ratio_with_parse = f"{with_parse:.1f}×"
         lines.append(
             f"| {r['customers']:,} | {r['landing_bytes'] / 1e6:,.0f} MB | {r['landing_rows']:,}"
-            f" | {r['generate_s']} s | {floor['wall_s']} s | {build['wall_s']} s | {ratio:.1f}×"
-            f" | {run['wall_s']} s | {spark_cell} | {spark_ratio}"
+            f" | {r['generate_s']} s | {floor['wall_s']} s | {seconds(build)} | {ratio:.1f}×"
+            f" | {seconds(run)} | {seconds(spark)} | {spark_ratio} | {spark_ratio_with_parse}"
             f" | {build['peak_rss_mb']:,} MB | {build['cpu_s']} s | {build['parse_s']} s |"
         )
     return "\n".join(lines) + "\n"

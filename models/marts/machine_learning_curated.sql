@@ -80,6 +80,7 @@ rubric_pairs as (
     from step_trainer_trusted
     inner join accelerometer_trusted
         on step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
+    -- drops nothing: customer_curated holds every customer with a trusted phone reading
     inner join subjects
         on accelerometer_trusted.user_key = subjects.customer_key
     where {{ consent_policy_is('rubric') }}

@@ -36,5 +36,6 @@ def test_bench_measures_floor_build_and_run_and_draws_the_chart(tmp_path):
         assert size[step]["wall_s"] > 0 and size[step]["peak_rss_mb"] > 0
     assert "accelerometer_landing_checked" in " ".join(size["duckdb"]["nodes_s"])
     assert size["duckdb"]["nodes_s"]["all tests"] > 0 and size["duckdb"]["parse_s"] > 0
+    assert isinstance(size["duckdb"]["nodes_at_peak"], list)
     assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert "| 200 |" in (out / "results.md").read_text()

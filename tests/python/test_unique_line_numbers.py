@@ -12,17 +12,28 @@ import pytest
 from conftest import PROJECT_DIR
 
 TEST_SQL = (PROJECT_DIR / "tests" / "dbt" / "generic" / "unique_line_numbers.sql").read_text()
+NUMBERING_SQL = (PROJECT_DIR / "macros" / "landing" / "number_landing_lines.sql").read_text()
+
+
+def block(source: str, opening: str, closing: str, **context) -> str:
+    body = re.search(re.escape(opening) + r"(.*?)" + re.escape(closing), source, re.S)
+    assert body, f"{opening} is no longer where this test expects it"
+    return jinja2.Template(body.group(1)).render(**context)
 
 
 def uniqueness_test_sql(model: str) -> str:
-    body = re.search(r"{% test unique_line_numbers\(model\) %}(.*){% endtest %}", TEST_SQL, re.S)
-    assert body, "unique_line_numbers.sql no longer has the expected test block"
-    return jinja2.Template(body.group(1)).render(model=model, target={"type": "duckdb"})
+    return block(
+        TEST_SQL,
+        "{% test unique_line_numbers(model) %}",
+        "{% endtest %}",
+        model=model,
+        target={"type": "duckdb"},
+    )
 
 
 @pytest.fixture
 def checked():
-    """Two files of three lines, numbered the way number_landing_lines numbers them."""
+    """Two files of three lines, numbered by the number_landing_lines post-hook itself."""
     con = duckdb.connect()
     con.execute(
         """
@@ -32,13 +43,21 @@ def checked():
         """
     )
     con.execute(
-        """
-        update checked set line_number = checked.rowid - files.first_rowid + 1
-        from (select source_file, min(rowid) as first_rowid from checked group by source_file)
-            as files
-        where checked.source_file = files.source_file
-        """
+        block(
+            NUMBERING_SQL,
+            "{% macro duckdb__number_landing_lines() %}",
+            "{% endmacro %}",
+            this="checked",
+        )
     )
+    assert con.execute("select * from checked order by rowid").fetchall() == [
+        ("a", 1),
+        ("a", 2),
+        ("a", 3),
+        ("b", 1),
+        ("b", 2),
+        ("b", 3),
+    ]
     return con
 
 
