@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from stedi.aws import is_s3
+
 SOURCES = ("customer", "accelerometer", "step_trainer")
 START_MS = 1_655_561_935_465  # 2022-06-18 14:18:55Z, the course's first event
 REGISTRATION_GAP_MS = 300  # mean gap; 30 readings / 300 ms = 0.1 per ms -> ~5 % shared
@@ -375,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         help="do nothing if the folder holds landing data",
     )
     args = parser.parse_args(argv)
-    if args.if_empty and args.out.startswith("s3://"):
+    if args.if_empty and is_s3(args.out):
         # `make run` and `make docs` ask for samples whatever the landing; S3 gets none
         print(
             f"Landing is on S3 ({args.out}): not generating sample data"
