@@ -9,7 +9,7 @@ with stedi.generate, then measures, each in its own process:
 - `dbt build` (every model and test, default policy, fresh database) and `dbt run` alone;
 - `dbt build --target spark` where the Spark requirements are installed, up to --spark-max;
 - each dbt command after a `dbt parse` with the same settings (timed on its own), so it
-  reuses the parsed project as every build but a user's first does;
+  reuses the parsed project as a repeated build with unchanged settings does;
 - wall time, CPU time, peak memory of the whole process tree (sampled), landing bytes,
   rows per second, and each node's time from dbt's run_results.json.
 
@@ -113,9 +113,8 @@ def landing_size(landing: Path) -> tuple[int, int]:
     return len(files), sum(path.stat().st_size for path in files)
 
 
-def node_times(target: Path) -> dict[str, float]:
+def node_times(results: list[dict[str, Any]]) -> dict[str, float]:
     """Each model's and hook's time, and the data tests' and unit tests' summed."""
-    results = json.loads((target / "run_results.json").read_text())["results"]
     times = {
         result["unique_id"].split(".", 2)[-1]: round(result["execution_time"], 3)
         for result in results
@@ -129,9 +128,8 @@ def node_times(target: Path) -> dict[str, float]:
     return times
 
 
-def nodes_running_at(target: Path, epoch: float) -> list[str]:
+def nodes_running_at(results: list[dict[str, Any]], epoch: float) -> list[str]:
     """The nodes dbt was executing at that instant (to place the memory peak)."""
-    results = json.loads((target / "run_results.json").read_text())["results"]
     running = []
     for result in results:
         for step in result["timing"]:
@@ -199,8 +197,9 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
         measured["parse_s"] = parse["wall_s"]
         if measured["returncode"] == 0:
             measured["rows_per_s"] = round(rows / measured["wall_s"])
-            measured["nodes_s"] = node_times(root / "target")
-            measured["nodes_at_peak"] = nodes_running_at(root / "target", measured["peak_epoch"])
+            results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+            measured["nodes_s"] = node_times(results)
+            measured["nodes_at_peak"] = nodes_running_at(results, measured["peak_epoch"])
         result[name] = measured
         shutil.rmtree(root, ignore_errors=True)
     if not args.keep:
