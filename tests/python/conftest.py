@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -90,6 +92,14 @@ def dbt_environment(root: Path, landing: Path | str, **extra: str) -> dict[str, 
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     env.update(extra)
     return env
+
+
+def render_jinja_block(relative_path: str, opening: str, closing: str, **context: object) -> str:
+    """The body of one block of a project SQL file (a test or macro), rendered with `context`."""
+    source = (PROJECT_DIR / relative_path).read_text()
+    body = re.search(re.escape(opening) + r"(.*?)" + re.escape(closing), source, re.S)
+    assert body, f"{opening} is no longer in {relative_path}"
+    return jinja2.Template(body.group(1)).render(**context)
 
 
 def lake_files(lake: Path) -> dict[str, str]:

@@ -3,22 +3,19 @@ different keys share a hash (tests/dbt/generic/unique_combination.sql)."""
 
 from __future__ import annotations
 
-import re
-
 import duckdb
-import jinja2
 import pytest
-from conftest import PROJECT_DIR
-
-TEST_SQL = (PROJECT_DIR / "tests" / "dbt" / "generic" / "unique_combination.sql").read_text()
+from conftest import render_jinja_block
 
 
 def grain_test_sql(model: str, columns: list[str]) -> str:
-    body = re.search(
-        r"{% test unique_combination\(model, columns\) %}(.*){% endtest %}", TEST_SQL, re.S
+    return render_jinja_block(
+        "tests/dbt/generic/unique_combination.sql",
+        "{% test unique_combination(model, columns) %}",
+        "{% endtest %}",
+        model=model,
+        columns=columns,
     )
-    assert body, "unique_combination.sql no longer has the expected test block"
-    return jinja2.Template(body.group(1)).render(model=model, columns=columns)
 
 
 @pytest.fixture

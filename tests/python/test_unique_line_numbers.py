@@ -4,26 +4,14 @@ exactly, so a duplicate is found wherever it is."""
 
 from __future__ import annotations
 
-import re
-
 import duckdb
-import jinja2
 import pytest
-from conftest import PROJECT_DIR
-
-TEST_SQL = (PROJECT_DIR / "tests" / "dbt" / "generic" / "unique_line_numbers.sql").read_text()
-NUMBERING_SQL = (PROJECT_DIR / "macros" / "landing" / "number_landing_lines.sql").read_text()
-
-
-def block(source: str, opening: str, closing: str, **context) -> str:
-    body = re.search(re.escape(opening) + r"(.*?)" + re.escape(closing), source, re.S)
-    assert body, f"{opening} is no longer where this test expects it"
-    return jinja2.Template(body.group(1)).render(**context)
+from conftest import render_jinja_block
 
 
 def uniqueness_test_sql(model: str) -> str:
-    return block(
-        TEST_SQL,
+    return render_jinja_block(
+        "tests/dbt/generic/unique_line_numbers.sql",
         "{% test unique_line_numbers(model) %}",
         "{% endtest %}",
         model=model,
@@ -43,8 +31,8 @@ def checked():
         """
     )
     con.execute(
-        block(
-            NUMBERING_SQL,
+        render_jinja_block(
+            "macros/landing/number_landing_lines.sql",
             "{% macro duckdb__number_landing_lines() %}",
             "{% endmacro %}",
             this="checked",
