@@ -22,13 +22,6 @@
     '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
 
-{% macro check_consent_policy() %}
-    {% if var('consent_policy') not in ['strict', 'rubric'] %}
-        {{ exceptions.raise_compiler_error(
-            "consent_policy must be 'strict' or 'rubric', got '" ~ var('consent_policy') ~ "'"
-        ) }}
-    {% endif %}
-{% endmacro %}
 
 {#- Fail fast, in one line, when a landing folder is missing or empty. -#}
 {% macro check_landing_folders() %}
@@ -70,12 +63,3 @@
         {% endfor %}
     {% endif %}
 {% endmacro %}
-
-{#-
-    A SQL condition that is true under the given consent policy. Models keep both
-    policies' rules side by side as CTEs and pick one with this condition; the engine
-    folds the constant and prunes the other branch.
--#}
-{% macro consent_policy_is(policy) -%}
-    ({{ sql_string(var('consent_policy')) }} = {{ sql_string(policy) }})
-{%- endmacro %}

@@ -14,10 +14,10 @@ customer_trusted as (
 ),
 
 -- One row per consenting customer, numbered: readings are grouped on the number, not on
--- the e-mail text (grouping on the text took 40% longer at 1M customers).
--- The numbering is ordered, so every reference to this CTE numbers alike. Strict has one
--- trusted row per customer (its grain test), so max() is that row's date (and the later
--- one, should the grain ever break); rubric does not use the date.
+-- the e-mail text (grouping on the text took 40% longer at 1M customers). The numbering is
+-- ordered, so every reference to this CTE numbers alike. Under strict there is one trusted
+-- row per customer (its grain test), so max() is that row's date; rubric keeps every
+-- consenting record, and its rule does not read the date.
 consenting_customers as (
 
     select
@@ -29,26 +29,8 @@ consenting_customers as (
 
 ),
 
--- strict: the owner consents, and only readings from the moment of consent
-strict_readings as (
-
-    select
-        consenting_customers.customer_number,
-        accelerometer_landing.reading_ms,
-        accelerometer_landing.x,
-        accelerometer_landing.y,
-        accelerometer_landing.z
-    from accelerometer_landing
-    inner join consenting_customers
-        on
-            accelerometer_landing.user_key = consenting_customers.customer_key
-            and accelerometer_landing.reading_ms >= consenting_customers.research_consent_ms
-    where {{ consent_policy_is('strict') }}
-
-),
-
--- rubric (the course): every reading of a user with a consenting record
-rubric_readings as (
+-- rule: readings of consenting customers only (strict: from the moment of consent)
+consented_readings as (
 
     select
         consenting_customers.customer_number,
@@ -59,15 +41,7 @@ rubric_readings as (
     from accelerometer_landing
     inner join consenting_customers
         on accelerometer_landing.user_key = consenting_customers.customer_key
-    where {{ consent_policy_is('rubric') }}
-
-),
-
-consented_readings as (
-
-    select * from strict_readings
-    union all
-    select * from rubric_readings
+    where {{ taken_after_consent('accelerometer_landing.reading_ms', 'consenting_customers.research_consent_ms') }}
 
 ),
 

@@ -1,25 +1,19 @@
-with customer_current as (
+with customer_records as (
 
-    select * from {{ ref('customer_current') }}
-
-),
-
-customer_landing as (
-
-    select * from {{ ref('customer_landing') }}
+    select * from {{ ref('customer_records') }}
 
 ),
 
--- strict: the customer's current record decides; no consent date, no data
-strict_candidates as (
+-- rule: which records speak for the customer (strict: the current record only)
+customer_state as (
 
-    select * from customer_current
-    where {{ consent_policy_is('strict') }}
+    select * from customer_records
+    where {{ current_record_only('customer_records.is_current_record') }}
 
 ),
 
--- rubric (the course): every landing record that carries a consent date
-rubric_candidates as (
+-- rule: a research-consent date is consent; a missing key or null is none
+consenting_customers as (
 
     select
         customer_key,
@@ -38,26 +32,10 @@ rubric_candidates as (
         public_consent_at,
         friends_consent_ms,
         friends_consent_at,
-        cast(1 as bigint) as landing_records,
+        landing_records,
         source_file,
         line_number
-    from customer_landing
-    where {{ consent_policy_is('rubric') }}
-
-),
-
-candidate_records as (
-
-    select * from strict_candidates
-    union all
-    select * from rubric_candidates
-
-),
-
--- both candidate sets have the same columns in the same order
-consenting_customers as (
-
-    select * from candidate_records
+    from customer_state
     where research_consent_ms is not null
 
 )

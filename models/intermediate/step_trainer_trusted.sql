@@ -4,60 +4,56 @@ with step_trainer_landing as (
 
 ),
 
-serial_number_owners as (
+device_owners as (
 
     select
         serial_number,
         current_owners
-    from {{ ref('serial_number_owners') }}
+    from {{ ref('device_owners') }}
 
 ),
 
 customer_curated as (
 
     select
-        customer_key,
         serial_number,
         research_consent_ms
     from {{ ref('customer_curated') }}
 
 ),
 
--- strict: readings of a curated customer's own device, from the moment of consent; a
--- device claimed by several current customers is attributable to none of them
--- (its readings go to step_trainer_unattributed)
-strict_readings as (
+-- The devices of curated customers. Under strict an attributable device has one current
+-- owner, so one curated row and its consent date; rubric's rules do not read the date.
+curated_devices as (
 
-    select step_trainer_landing.*
-    from step_trainer_landing
-    inner join serial_number_owners
-        on
-            step_trainer_landing.serial_number = serial_number_owners.serial_number
-            and serial_number_owners.current_owners = 1
-    inner join customer_curated
-        on
-            step_trainer_landing.serial_number = customer_curated.serial_number
-            and step_trainer_landing.sensor_reading_ms >= customer_curated.research_consent_ms
-    where {{ consent_policy_is('strict') }}
+    select
+        serial_number,
+        min(research_consent_ms) as research_consent_ms
+    from customer_curated
+    group by serial_number
 
 ),
 
--- rubric (the course): every reading of a serial number found in customer_curated
-rubric_readings as (
-
-    select step_trainer_landing.*
-    from step_trainer_landing
-    where
-        {{ consent_policy_is('rubric') }}
-        and step_trainer_landing.serial_number in (select customer_curated.serial_number from customer_curated)
-
-),
-
+-- rule: readings of curated customers' devices (strict: from the moment of consent)
 consented_readings as (
 
-    select * from strict_readings
-    union all
-    select * from rubric_readings
+    select step_trainer_landing.*
+    from step_trainer_landing
+    inner join curated_devices
+        on step_trainer_landing.serial_number = curated_devices.serial_number
+    where {{ taken_after_consent('step_trainer_landing.sensor_reading_ms', 'curated_devices.research_consent_ms') }}
+
+),
+
+-- rule: a device claimed by several current customers is attributable to none of them
+-- (strict; its readings go to step_trainer_unattributed)
+attributable_readings as (
+
+    select consented_readings.*
+    from consented_readings
+    left join device_owners
+        on consented_readings.serial_number = device_owners.serial_number
+    where {{ device_has_one_owner('device_owners.current_owners') }}
 
 ),
 
@@ -70,7 +66,7 @@ distinct_readings as (
         sensor_reading_ms,
         distance_from_object,
         count(*) as landing_copies
-    from consented_readings
+    from attributable_readings
     group by serial_number, sensor_reading_ms, distance_from_object
 
 )

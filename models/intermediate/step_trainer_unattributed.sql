@@ -8,12 +8,9 @@ with step_trainer_landing as (
 
 ),
 
-serial_number_owners as (
+device_owners as (
 
-    select
-        serial_number,
-        current_owners
-    from {{ ref('serial_number_owners') }}
+    select * from {{ ref('device_owners') }}
 
 ),
 
@@ -23,16 +20,17 @@ customer_curated as (
 
 ),
 
-shared_devices as (
+-- the devices the rule device_has_one_owner leaves out, of curated customers
+unattributable_devices as (
 
     select
-        serial_number_owners.serial_number,
-        serial_number_owners.current_owners
-    from serial_number_owners
+        device_owners.serial_number,
+        device_owners.current_owners,
+        device_owners.unattributed_reason
+    from device_owners
     where
-        {{ consent_policy_is('strict') }}
-        and serial_number_owners.current_owners > 1
-        and serial_number_owners.serial_number in (select customer_curated.serial_number from customer_curated)
+        not {{ device_has_one_owner('device_owners.current_owners') }}
+        and device_owners.serial_number in (select customer_curated.serial_number from customer_curated)
 
 ),
 
@@ -43,13 +41,13 @@ unattributed_readings as (
         step_trainer_landing.sensor_reading_ms,
         step_trainer_landing.sensor_reading_at,
         step_trainer_landing.distance_from_object,
-        shared_devices.current_owners,
-        'serial_number_shared_by_several_customers' as quarantine_reason,
+        unattributable_devices.current_owners,
+        unattributable_devices.unattributed_reason as quarantine_reason,
         step_trainer_landing.source_file,
         step_trainer_landing.line_number
     from step_trainer_landing
-    inner join shared_devices
-        on step_trainer_landing.serial_number = shared_devices.serial_number
+    inner join unattributable_devices
+        on step_trainer_landing.serial_number = unattributable_devices.serial_number
 
 )
 

@@ -23,10 +23,16 @@ accelerometer_trusted as (
 
 customer_curated as (
 
+    select customer_key from {{ ref('customer_curated') }}
+
+),
+
+device_owners as (
+
     select
-        customer_key,
-        serial_number
-    from {{ ref('customer_curated') }}
+        serial_number,
+        owner_key
+    from {{ ref('device_owners') }}
 
 ),
 
@@ -41,57 +47,37 @@ subjects as (
 
 ),
 
--- strict: a device reading pairs only with its owner's phone readings of the same instant
-strict_pairs as (
+-- the owner of each trusted device reading (null where the device has several)
+device_readings as (
 
     select
-        subjects.subject_id,
-        step_trainer_trusted.sensor_reading_ms,
-        step_trainer_trusted.sensor_reading_at,
-        step_trainer_trusted.distance_from_object,
-        accelerometer_trusted.x,
-        accelerometer_trusted.y,
-        accelerometer_trusted.z
+        step_trainer_trusted.*,
+        device_owners.owner_key
     from step_trainer_trusted
-    inner join customer_curated
-        on step_trainer_trusted.serial_number = customer_curated.serial_number
-    inner join subjects
-        on customer_curated.customer_key = subjects.customer_key
-    inner join accelerometer_trusted
-        on
-            customer_curated.customer_key = accelerometer_trusted.user_key
-            and step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
-    where {{ consent_policy_is('strict') }}
+    left join device_owners
+        on step_trainer_trusted.serial_number = device_owners.serial_number
 
 ),
 
--- rubric (the course): joined on the timestamp alone, so an instant shared by two
--- customers pairs one customer's device with the other's phone
-rubric_pairs as (
-
-    select
-        subjects.subject_id,
-        step_trainer_trusted.sensor_reading_ms,
-        step_trainer_trusted.sensor_reading_at,
-        step_trainer_trusted.distance_from_object,
-        accelerometer_trusted.x,
-        accelerometer_trusted.y,
-        accelerometer_trusted.z
-    from step_trainer_trusted
-    inner join accelerometer_trusted
-        on step_trainer_trusted.sensor_reading_ms = accelerometer_trusted.reading_ms
-    -- drops nothing: customer_curated holds every customer with a trusted phone reading
-    inner join subjects
-        on accelerometer_trusted.user_key = subjects.customer_key
-    where {{ consent_policy_is('rubric') }}
-
-),
-
+-- rule: a device reading pairs with the phone readings of the same instant (strict: its
+-- owner's only); the subject is the phone's user
 paired_readings as (
 
-    select * from strict_pairs
-    union all
-    select * from rubric_pairs
+    select
+        subjects.subject_id,
+        device_readings.sensor_reading_ms,
+        device_readings.sensor_reading_at,
+        device_readings.distance_from_object,
+        accelerometer_trusted.x,
+        accelerometer_trusted.y,
+        accelerometer_trusted.z
+    from device_readings
+    inner join accelerometer_trusted
+        on
+            device_readings.sensor_reading_ms = accelerometer_trusted.reading_ms
+            and {{ paired_with_owner('device_readings.owner_key', 'accelerometer_trusted.user_key') }}
+    inner join subjects
+        on accelerometer_trusted.user_key = subjects.customer_key
 
 )
 

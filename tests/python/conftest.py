@@ -111,6 +111,20 @@ def lake_files(lake: Path) -> dict[str, str]:
     }
 
 
+def copy_project_with_faults(project_copy: Path, faults: list[tuple[str, str, str]]) -> Path:
+    """A copy of the project with each (file, text, replacement) applied once."""
+    shutil.copytree(
+        PROJECT_DIR,
+        project_copy,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
+    )
+    for relative_path, text, replacement in faults:
+        path = project_copy / relative_path
+        assert path.read_text().count(text) == 1, f"{text!r} is not once in {relative_path}"
+        path.write_text(path.read_text().replace(text, replacement))
+    return project_copy
+
+
 def build_with_injected_fault(
     project_copy: Path,
     root: Path,
@@ -121,14 +135,7 @@ def build_with_injected_fault(
     **extra_env: str,
 ) -> subprocess.CompletedProcess[str]:
     """`dbt build` of a copy of the project with one rule of `model` broken."""
-    shutil.copytree(
-        PROJECT_DIR,
-        project_copy,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.egg-info"),
-    )
-    path = project_copy / model
-    assert rule in path.read_text()
-    path.write_text(path.read_text().replace(rule, replacement))
+    copy_project_with_faults(project_copy, [(model, rule, replacement)])
     env = dbt_environment(root, landing, DBT_PROFILES_DIR=str(project_copy), **extra_env)
     # unit tests catch these faults before the model is built; leave them out so the
     # model is written and the zone's data tests must catch it

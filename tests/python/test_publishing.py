@@ -43,7 +43,7 @@ def test_pairing_two_customers_fails_the_build(generated_landing, tmp_path):
         tmp_path / "lakehouse",
         generated_landing,
         "models/marts/machine_learning_curated.sql",
-        "customer_curated.customer_key = accelerometer_trusted.user_key\n            and ",
+        "\n            and {{ paired_with_owner('device_readings.owner_key', 'accelerometer_trusted.user_key') }}",
         "",
     )
     assert failed.returncode != 0
@@ -61,11 +61,11 @@ def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
         tmp_path / "lakehouse",
         generated_landing,
         "models/intermediate/accelerometer_trusted.sql",
-        "and accelerometer_landing.reading_ms >= consenting_customers.research_consent_ms",
-        "",
+        "{{ taken_after_consent('accelerometer_landing.reading_ms', 'consenting_customers.research_consent_ms') }}",
+        "true",
     )
     assert failed.returncode != 0
-    assert "FAIL" in failed.stdout and "Failure in test no_reading_before_consent" in failed.stdout
+    assert "FAIL" in failed.stdout and "Failure in test no_data_without_consent" in failed.stdout
     assert "NOT PUBLISHED" in failed.stdout
     # the violation really was written, to the audit schema only
     leaked = good.query(

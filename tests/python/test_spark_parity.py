@@ -268,12 +268,12 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
         tmp_path / "build",
         on_spark.result.landing,
         "models/intermediate/accelerometer_trusted.sql",
-        "and accelerometer_landing.reading_ms >= consenting_customers.research_consent_ms",
-        "",
+        "{{ taken_after_consent('accelerometer_landing.reading_ms', 'consenting_customers.research_consent_ms') }}",
+        "true",
         STEDI_LAKE=str(on_spark.result.lake),
         STEDI_TARGET="spark",
     )
     assert failed.returncode != 0
-    assert "Failure in test no_reading_before_consent" in failed.stdout
+    assert "Failure in test no_data_without_consent" in failed.stdout
     assert "NOT PUBLISHED" in failed.stdout
     assert lake_files(on_spark.result.lake) == before

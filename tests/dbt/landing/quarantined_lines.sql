@@ -1,6 +1,6 @@
 -- Warns, without failing the build, when landing lines were quarantined: one row per
 -- source and reason, and the warning counts the lines. `make report` prints the same.
-{{ config(severity='warn', fail_calc='coalesce(sum(quarantined_lines), 0)') }}
+{{ config(tags=['monitor'], severity='warn', fail_calc='coalesce(sum(quarantined_lines), 0)') }}
 
 with rejected_records as (
 

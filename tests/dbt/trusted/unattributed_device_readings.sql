@@ -1,6 +1,6 @@
 -- Warns when device readings were quarantined in the trusted zone because their serial
 -- number belongs to several current customers; the warning counts the readings.
-{{ config(severity='warn', fail_calc='coalesce(sum(quarantined_readings), 0)') }}
+{{ config(tags=['monitor'], severity='warn', fail_calc='coalesce(sum(quarantined_readings), 0)') }}
 
 with step_trainer_unattributed as (
 

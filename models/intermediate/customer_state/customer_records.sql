@@ -1,14 +1,12 @@
-{{ config(materialized='view') }}
-
 with customer_landing as (
 
     select * from {{ ref('customer_landing') }}
 
 ),
 
--- One customer has several records when the website re-exports it; the record
--- with the greatest lastUpdateDate is the customer's current state, so a later
--- record can grant or withdraw consent. Ties go to the record that landed last.
+-- One customer has several records when the website re-exports it; the record with the
+-- greatest lastUpdateDate is the customer's current state, so a later record can grant or
+-- withdraw consent. Ties go to the record that landed last.
 records_by_recency as (
 
     select
@@ -22,7 +20,7 @@ records_by_recency as (
 
 ),
 
-current_records as (
+ranked_records as (
 
     select
         customer_key,
@@ -42,11 +40,11 @@ current_records as (
         friends_consent_ms,
         friends_consent_at,
         landing_records,
+        recency_rank = 1 as is_current_record,
         source_file,
         line_number
     from records_by_recency
-    where recency_rank = 1
 
 )
 
-select * from current_records
+select * from ranked_records
