@@ -2,6 +2,7 @@
 -- and under strict nothing predates it. Consent is recomputed here from the landing
 -- records, not read from the models under test: strict takes a customer's records with
 -- the greatest lastUpdateDate (all of them, should several tie), rubric every record.
+{%- set strict = var('consent_policy') == 'strict' %}
 
 with customer_landing as (
 
@@ -32,7 +33,7 @@ consenting_records as (
         on customer_landing.customer_key = latest_updates.customer_key
     where
         customer_landing.research_consent_ms is not null
-        and {{ 'customer_landing.last_update_ms = latest_updates.last_update_ms' if var('consent_policy') == 'strict' else 'true' }}
+        and {{ 'customer_landing.last_update_ms = latest_updates.last_update_ms' if strict else 'true' }}
 
 ),
 
@@ -42,7 +43,7 @@ consent_by_customer as (
     select
         customer_key,
         {{ subject_id('customer_key') }} as subject_id,
-        {{ 'min(research_consent_ms)' if var('consent_policy') == 'strict' else 'cast(0 as bigint)' }} as kept_from_ms
+        {{ 'min(research_consent_ms)' if strict else 'cast(0 as bigint)' }} as kept_from_ms
     from consenting_records
     group by customer_key
 
@@ -52,7 +53,7 @@ consent_by_device as (
 
     select
         serial_number,
-        {{ 'min(research_consent_ms)' if var('consent_policy') == 'strict' else 'cast(0 as bigint)' }} as kept_from_ms
+        {{ 'min(research_consent_ms)' if strict else 'cast(0 as bigint)' }} as kept_from_ms
     from consenting_records
     group by serial_number
 
