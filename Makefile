@@ -47,12 +47,12 @@ test: setup setup-spark
 
 lint: setup
 	$(BIN)/sqlfluff lint
-	$(BIN)/ruff check stedi tests/python
-	$(BIN)/ruff format --check stedi tests/python
+	$(BIN)/ruff check stedi bench tests/python
+	$(BIN)/ruff format --check stedi bench tests/python
 
 docs: $(ENGINE_SETUP)
 	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
-	$(BIN)/dbt docs generate
+	$(BIN)/dbt docs generate --vars '{docs_show_published: true}'
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
 
 report: $(ENGINE_SETUP)
@@ -62,7 +62,7 @@ report: $(ENGINE_SETUP)
 SIZES ?= 956 10000 100000
 SPARK_MAX ?= 10000
 bench: setup
-	$(BIN)/python -m stedi.bench --sizes $(SIZES) --spark-max $(SPARK_MAX)
+	$(BIN)/python bench/run.py --sizes $(SIZES) --spark-max $(SPARK_MAX)
 
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup

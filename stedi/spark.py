@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-# the same quiet console log as the builds (profiles.yml)
-LOG_CONFIG = Path(__file__).resolve().parents[1] / "spark" / "log4j2.properties"
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def target_path() -> Path:
@@ -25,23 +24,28 @@ def target_path() -> Path:
 
 
 def session_settings(target: Path) -> dict[str, str]:
-    """The settings of the `spark` output in profiles.yml that locate and read its catalog."""
+    """The `spark` output's settings in profiles.yml, rendered as dbt renders them.
+
+    The session reads the catalog under `target`; it needs no pseudonym key.
+    """
+    import jinja2
+    import yaml
+
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    parameters = profile["stedi"]["outputs"]["spark"]["server_side_parameters"]
+    environment = {**os.environ, "DBT_TARGET_PATH": str(target)}
+
+    def env_var(name: str, default: str | None = None) -> str:
+        value = environment.get(name, default)
+        if value is None:
+            raise KeyError(f"profiles.yml needs the environment variable {name}")
+        return value
+
+    renderer = jinja2.Environment()
     return {
-        "spark.master": os.environ.get("STEDI_SPARK_MASTER", "local[2]"),
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.warehouse.dir": f"{target}/spark-warehouse",
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={target}/spark-metastore;create=true"
-        ),
-        "spark.driver.extraJavaOptions": (
-            f"-Dderby.stream.error.file={target}/derby.log -Dlog4j2.configurationFile={LOG_CONFIG}"
-        ),
+        name: renderer.from_string(str(value)).render(env_var=env_var)
+        for name, value in parameters.items()
+        if name != "spark.stedi.pseudonym_key"
     }
 
 

@@ -1,9 +1,13 @@
 {#-
     Zones are schemas. Trusted and curated models are built and tested in
-    <zone>_audit; publish_verified_zones copies them into <zone> once every test passed.
+    <zone>_audit; publish_verified_zones points <zone>.<table> at them once every test
+    passed. `make docs` documents <zone>.<table>, what consumers query, with the var
+    docs_show_published: a change of vars makes dbt parse anew, so the next build never
+    reuses a parse that names the published relations (flags.WHICH would not: dbt's
+    partial parsing would carry the docs' schemas into the next build).
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- if custom_schema_name in audited_zones() -%}
+    {%- if custom_schema_name in audited_zones() and not var('docs_show_published', false) -%}
         {{ custom_schema_name }}_audit
     {%- elif custom_schema_name -%}
         {{ custom_schema_name }}
@@ -14,4 +18,14 @@
 
 {% macro audited_zones() %}
     {{ return(['trusted', 'curated']) }}
+{% endmacro %}
+
+{#- on-run-start: docs_show_published is for `dbt docs generate` only; a build with it would
+    write unverified tables where consumers read. -#}
+{% macro check_docs_var() %}
+    {% if var('docs_show_published', false) and flags.WHICH != 'generate' %}
+        {{ exceptions.raise_compiler_error(
+            "The var docs_show_published is for `dbt docs generate` (make docs) only: drop it."
+        ) }}
+    {% endif %}
 {% endmacro %}

@@ -13,8 +13,7 @@ def test_bench_measures_floor_build_and_run_and_draws_the_chart(tmp_path):
     result = subprocess.run(
         [
             str(BIN_DIR / "python"),
-            "-m",
-            "stedi.bench",
+            "bench/run.py",
             "--sizes",
             "200",
             "--spark-max",

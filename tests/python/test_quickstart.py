@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import time
 import urllib.request
 
-from conftest import BIN_DIR, PROJECT_DIR, dbt_environment
+from conftest import BIN_DIR, PROJECT_DIR, assert_succeeded, build, dbt_environment
 
 
 def free_port() -> int:
@@ -67,16 +68,36 @@ def test_make_run_generates_sample_data_builds_and_can_be_queried(tmp_path):
 
 def test_docs_generate_and_serve_on_loopback(tmp_path, generated_landing):
     env = dbt_environment(tmp_path, generated_landing)
-    generate = subprocess.run(
-        [str(BIN_DIR / "dbt"), "docs", "generate"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    assert_succeeded(build(generated_landing, tmp_path))
+
+    def dbt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN_DIR / "dbt"), *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    # as `make docs` runs it: the docs describe the published relations
+    generate = dbt("docs", "generate", "--vars", "{docs_show_published: true}")
     assert generate.returncode == 0, generate.stdout[-4000:]
-    assert (tmp_path / "target" / "catalog.json").exists()
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    for node, relation in [
+        ("model.stedi.customer_trusted", '"trusted"."customer_trusted"'),
+        ("model.stedi.machine_learning_curated", '"curated"."machine_learning_curated"'),
+    ]:
+        assert manifest["nodes"][node]["relation_name"].endswith(relation)
+        assert catalog["nodes"][node]["columns"], node
+    # the next build parses anew and writes to the audit schemas, never where consumers read
+    rebuilt = dbt("build", "--select", "customer_trusted")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
+    assert "model trusted_audit.customer_trusted" in rebuilt.stdout
+    assert "model trusted.customer_trusted" not in rebuilt.stdout
+    refused = dbt("build", "--vars", "{docs_show_published: true}")
+    assert refused.returncode != 0 and "docs_show_published is for" in refused.stdout
 
     port = free_port()
     server = subprocess.Popen(

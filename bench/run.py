@@ -1,6 +1,6 @@
 """Benchmark: build cost against landing size, on this machine, measured in one run.
 
-`python -m stedi.bench --sizes 956 10000 100000 [--spark-max 10000] [--out bench/results]`
+`python bench/run.py --sizes 956 10000 100000 [--spark-max 10000] [--out bench/results]`
 (or `make bench SIZES="…"`). For each size (number of customers) it generates landing data
 with stedi.generate, then measures, each in its own process:
 
@@ -276,9 +276,7 @@ def chart(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m stedi.bench", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[956, 10_000, 100_000])
     parser.add_argument("--spark-max", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
