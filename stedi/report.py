@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from stedi import profile
+
 ZONE_TABLES = {
     "landing": ["customer_landing", "accelerometer_landing", "step_trainer_landing"],
     "trusted": [
@@ -57,7 +59,7 @@ def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
 
 
 def duckdb_report() -> int:
-    path = os.environ.get("STEDI_DUCKDB", "data/stedi.duckdb")
+    path = profile.output("local")["path"]
     if not os.path.exists(path):
         print(
             f"No database at {path}: run `make run` first (or set STEDI_DUCKDB).", file=sys.stderr

@@ -13,10 +13,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stedi import profile
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def target_path() -> Path:
@@ -24,27 +24,14 @@ def target_path() -> Path:
 
 
 def session_settings(target: Path) -> dict[str, str]:
-    """The `spark` output's settings in profiles.yml, rendered as dbt renders them.
+    """The `spark` output's settings in profiles.yml for the catalog under `target`.
 
-    The session reads the catalog under `target`; it needs no pseudonym key.
+    Reading the catalog needs no pseudonym key.
     """
-    import jinja2
-    import yaml
-
-    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
-    parameters = profile["stedi"]["outputs"]["spark"]["server_side_parameters"]
-    environment = {**os.environ, "DBT_TARGET_PATH": str(target)}
-
-    def env_var(name: str, default: str | None = None) -> str:
-        value = environment.get(name, default)
-        if value is None:
-            raise KeyError(f"profiles.yml needs the environment variable {name}")
-        return value
-
-    renderer = jinja2.Environment()
+    spark = profile.output("spark", {**os.environ, "DBT_TARGET_PATH": str(target)})
     return {
-        name: renderer.from_string(str(value)).render(env_var=env_var)
-        for name, value in parameters.items()
+        name: value
+        for name, value in spark["server_side_parameters"].items()
         if name != "spark.stedi.pseudonym_key"
     }
 
