@@ -197,7 +197,12 @@ def glue_table_input(table: dict[str, Any]) -> dict[str, Any]:
         "Name": table["name"],
         "Description": (table.get("description") or "")[:2048],
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": table["format"], "EXTERNAL": "TRUE"},
+        # the build that published the table (build id, policy, landing, time), if any
+        "Parameters": {
+            "classification": table["format"],
+            "EXTERNAL": "TRUE",
+            **table.get("parameters", {}),
+        },
         "StorageDescriptor": {"Columns": columns, "Location": location, **storage},
     }
 

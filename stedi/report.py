@@ -7,6 +7,7 @@ build left under dbt's target folder instead (stedi/spark.py).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -32,7 +33,25 @@ QUARANTINE_SQL = """
     order by source_name, rejection_reason, field
 """
 
+BUILD_KEYS = ["stedi_build_id", "stedi_consent_policy", "stedi_landing", "stedi_built_at"]
+
 Query = Callable[[str], list[tuple]]
+
+
+def print_build(records: list[str]) -> None:
+    """The header: the one build whose tables consumers see."""
+    if not records:
+        print("Published build: none yet (nothing has passed a whole `dbt build`)\n")
+        return
+    builds = [json.loads(record) for record in sorted(set(records))]
+    for build in builds:
+        print(
+            f"Published build {build['stedi_build_id']}: policy {build['stedi_consent_policy']},"
+            f" landing {build['stedi_landing']}, built at {build['stedi_built_at']}"
+        )
+    if len(builds) > 1:
+        print("WARNING: the published tables come from more than one build")
+    print()
 
 
 def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
@@ -76,6 +95,15 @@ def duckdb_report() -> int:
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()
     }
+    print_build(
+        [
+            json.dumps({key: json.loads(comment).get(key) for key in BUILD_KEYS}, sort_keys=True)
+            for (comment,) in connection.execute(
+                "select comment from duckdb_views()"
+                " where schema_name in ('trusted', 'curated') and comment is not null"
+            ).fetchall()
+        ]
+    )
     print_report(lambda sql: connection.execute(sql).fetchall(), existing)
     return 0
 
@@ -97,6 +125,16 @@ def spark_report() -> int:
             if session.catalog.databaseExists(schema)
             for table in session.catalog.listTables(schema)
         }
+        records = []
+        for schema, table in sorted(existing):
+            if schema in ("trusted", "curated"):
+                shown = session.sql(f"show tblproperties {schema}.{table}").collect()
+                properties = {row[0]: row[1] for row in shown}
+                if "stedi_build_id" in properties:
+                    records.append(
+                        json.dumps({key: properties.get(key) for key in BUILD_KEYS}, sort_keys=True)
+                    )
+        print_build(records)
         print_report(lambda sql: [tuple(row) for row in session.sql(sql).collect()], existing)
     finally:
         session.stop()

@@ -1,34 +1,25 @@
 {#-
     Write, audit, publish. `dbt build` writes trusted and curated models into
-    <zone>_audit and tests them there. Only when every node of the invocation
-    succeeded does this on-run-end hook publish them: a Parquet file per table under
-    $STEDI_LAKE/<zone>/<table>/ (written to a temporary file, then renamed), then the
-    <zone>.<table> relations in one transaction. Any failure, or `dbt run` without tests,
-    leaves what consumers see unchanged.
+    <zone>_audit and tests them there. This on-run-end hook publishes them only when the
+    invocation built and tested the whole project and all of it passed: a Parquet file per
+    table under $STEDI_LAKE/<zone>/<table>/ (written to a temporary file, then renamed),
+    then the <zone>.<table> relations in one transaction. Anything less (a failure, `dbt
+    run`, `dbt retry`, `--select`) leaves what consumers see unchanged and says why, so they
+    never see tables of two builds side by side.
 -#}
 {% macro publish_verified_zones(results) %}
     {% if not execute %}{{ return('') }}{% endif %}
-    {% if flags.WHICH != 'build' %}
-        {{ log("Not published: only `dbt build` tests what it publishes.", info=True) }}
+    {% set reason = unverified_reason(results) %}
+    {% if reason %}
+        {{ log("Not published: " ~ reason ~ ". Consumers keep the previous tables.", info=True) }}
         {{ return('') }}
     {% endif %}
 
-    {% set unverified = [] %}
     {% set publishable = [] %}
-    {% for result in results %}
-        {% if result.status not in ['success', 'pass', 'warn'] %}
-            {% do unverified.append(result.node.name ~ ' (' ~ result.status ~ ')') %}
-        {% elif result.node.resource_type == 'model' and result.node.config.schema in audited_zones() %}
-            {% do publishable.append(result.node) %}
-        {% endif %}
+    {% for result in results
+        if result.node.resource_type == 'model' and result.node.config.schema in audited_zones() %}
+        {% do publishable.append(result.node) %}
     {% endfor %}
-
-    {% if unverified %}
-        {{ log("NOT PUBLISHED: the build did not pass, consumers keep the previous tables. Failed: "
-               ~ unverified | join(', '), info=True) }}
-        {{ return('') }}
-    {% endif %}
-
     {% for node in publishable %}
         {% do adapter.dispatch('publish_parquet', 'stedi')(node) %}
     {% endfor %}
@@ -37,6 +28,65 @@
     {% if lake_root().startswith('s3://') %}
         {% do register_glue_tables(publishable) %}
     {% endif %}
+{% endmacro %}
+
+{#-
+    Why this invocation may not publish, or '' when it may: it must be a `dbt build` with no
+    selection or exclusion, in which every model, seed and data test of the project (the
+    graph) succeeded, and no node (unit tests included) failed.
+-#}
+{% macro unverified_reason(results) %}
+    {% if flags.WHICH != 'build' %}
+        {{ return("`dbt " ~ flags.WHICH ~ "` does not build and test the whole project; run dbt build") }}
+    {% endif %}
+    {% set failed = [] %}
+    {% set skipped = [] %}
+    {% set passed = [] %}
+    {% for result in results %}
+        {% if result.status in ['success', 'pass', 'warn'] %}
+            {% do passed.append(result.node.unique_id) %}
+        {% elif result.status == 'skipped' %}
+            {% do skipped.append(result.node.name) %}
+        {% else %}
+            {% do failed.append(result.node.name ~ ' (' ~ result.status ~ ')') %}
+        {% endif %}
+    {% endfor %}
+    {% if failed or skipped %}
+        {{ return("the build did not pass: " ~ (failed | join(', ') or 'nothing failed')
+            ~ (', ' ~ skipped | length ~ ' nodes skipped' if skipped else '')) }}
+    {% endif %}
+    {% set filters = [] %}
+    {% for argument in ['select', 'exclude', 'selector', 'resource_types', 'exclude_resource_types'] %}
+        {% if invocation_args_dict.get(argument) %}
+            {% do filters.append('--' ~ argument | replace('_', '-')) %}
+        {% endif %}
+    {% endfor %}
+    {% set missing = [] %}
+    {% for node in graph.nodes.values()
+        if node.resource_type in ['model', 'seed', 'test'] and node.unique_id not in passed %}
+        {% do missing.append(node.name) %}
+    {% endfor %}
+    {% if filters or missing %}
+        {{ return("this invocation did not build and test "
+            ~ (missing | sort | join(', ') | truncate(200) if missing else 'the whole project')
+            ~ (' (' ~ filters | join(', ') ~ ')' if filters else '')
+            ~ "; run dbt build") }}
+    {% endif %}
+    {{ return('') }}
+{% endmacro %}
+
+{#-
+    The build that publishes: dbt's invocation id, the consent policy, the landing location
+    and the time the build started (UTC). Each published table carries it: a comment on the
+    DuckDB relation, key-value metadata in the Parquet file, parameters of the Glue table.
+-#}
+{% macro build_record() %}
+    {{ return({
+        'stedi_build_id': invocation_id,
+        'stedi_consent_policy': var('consent_policy'),
+        'stedi_landing': landing_root(),
+        'stedi_built_at': run_started_at.strftime('%Y-%m-%dT%H:%M:%SZ'),
+    }) }}
 {% endmacro %}
 
 {% macro published_parquet_folder(node) %}
@@ -59,7 +109,14 @@
     {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
         copy (select * from {{ node.relation_name }})
         to {{ sql_string(folder ~ '/' ~ file_name) }}
-        (format parquet, compression zstd{{ ', use_tmp_file true' if local }})
+        (
+            format parquet, compression zstd{{ ', use_tmp_file true' if local }},
+            kv_metadata {
+                {%- for key, value in build_record().items() %}
+                {{ key }}: {{ sql_string(value) }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            }
+        )
     {% endcall %}
     {% call statement('prune_folder_' ~ node.alias, auto_begin=False) %}
         select stedi_prune_folder({{ sql_string(folder) }}, {{ sql_string(file_name) }})
@@ -99,6 +156,7 @@
         drop {{ published_types[published] }} {{ published }};
             {%- endif %}
         create view {{ published }} as select * from {{ verified }};
+        comment on view {{ published }} is {{ sql_string(tojson(build_record())) }};
         {% endfor %}
     {% endcall %}
     {% do adapter.commit() %}
@@ -138,6 +196,11 @@
             create table {{ node.config.schema }}.{{ node.alias }}
             using parquet
             location {{ sql_string(spark__location(published_parquet_folder(node))) }}
+            tblproperties (
+                {%- for key, value in build_record().items() %}
+                {{ sql_string(key) }} = {{ sql_string(value) }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            )
         {% endcall %}
     {% endfor %}
 {% endmacro %}

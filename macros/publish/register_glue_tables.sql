@@ -29,6 +29,7 @@
             'format': 'parquet',
             'location': published_parquet_folder(node),
             'columns': columns,
+            'parameters': build_record(),
         }) %}
     {% endfor %}
 

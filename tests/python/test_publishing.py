@@ -66,7 +66,7 @@ def test_a_failed_audit_publishes_nothing(generated_landing, tmp_path):
     )
     assert failed.returncode != 0
     assert "FAIL" in failed.stdout and "Failure in test no_data_without_consent" in failed.stdout
-    assert "NOT PUBLISHED" in failed.stdout
+    assert "Not published: the build did not pass" in failed.stdout
     # the violation really was written, to the audit schema only
     leaked = good.query(
         """

@@ -275,5 +275,5 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
     )
     assert failed.returncode != 0
     assert "Failure in test no_data_without_consent" in failed.stdout
-    assert "NOT PUBLISHED" in failed.stdout
+    assert "Not published: the build did not pass" in failed.stdout
     assert lake_files(on_spark.result.lake) == before

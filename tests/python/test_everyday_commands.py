@@ -1,0 +1,109 @@
+"""Everyday commands never publish a mixed set: after each, every published table (the
+DuckDB relations and the Parquet files, read from outside dbt) comes from one build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+from conftest import BIN_DIR, PROJECT_DIR, PUBLISHED_RELATIONS, dbt_environment
+
+
+def published_builds(root: Path) -> set[str]:
+    """The build ids recorded on every published relation and Parquet file."""
+    ids = set()
+    with duckdb.connect(str(root / "stedi.duckdb"), read_only=True) as connection:
+        for relation in PUBLISHED_RELATIONS:
+            zone, table = relation.split(".")
+            [(comment,)] = connection.execute(
+                "select comment from duckdb_views() where schema_name = ? and view_name = ?",
+                [zone, table],
+            ).fetchall()
+            ids.add(json.loads(comment)["stedi_build_id"])
+            [parquet] = (root / "lake" / zone / table).glob("*.parquet")
+            metadata = dict(
+                connection.execute(
+                    "select decode(key), decode(value) from parquet_kv_metadata(?)", [str(parquet)]
+                ).fetchall()
+            )
+            ids.add(metadata["stedi_build_id"])
+    return ids
+
+
+def test_only_a_whole_passing_build_publishes(generated_landing, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    root = tmp_path / "lakehouse"
+    env = dbt_environment(root, landing)
+
+    def dbt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN_DIR / "dbt"), *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    first = dbt("build")
+    assert first.returncode == 0, first.stdout[-4000:]
+    [published] = published_builds(root)
+
+    # new landing data arrives: each partial command leaves the published set alone
+    new_file = landing / "accelerometer" / "accelerometer-late.json"
+    shutil.copy(next((landing / "accelerometer").glob("*.json")), new_file)
+    for args, why in [
+        (["run"], "`dbt run` does not build and test the whole project"),
+        (["build", "--select", "machine_learning_curated"], "did not build and test"),
+    ]:
+        result = dbt(*args)
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert f"Not published: {'' if 'dbt run' in why else 'this invocation '}{why}" in (
+            result.stdout
+        ), result.stdout[-3000:]
+        assert published_builds(root) == {published}
+
+    # a build that fails at a landing model, then the file is fixed and `dbt retry` runs
+    broken = landing / "step_trainer" / "broken.json.gz"
+    broken.write_text("this is not gzip\n")
+    failed = dbt("build")
+    assert failed.returncode != 0
+    assert "Not published: the build did not pass" in failed.stdout
+    broken.unlink()
+    retried = dbt("retry")
+    assert retried.returncode == 0, retried.stdout[-4000:]
+    # retry re-runs the failed and skipped nodes only
+    assert "Not published: this invocation did not build and test" in retried.stdout
+    assert published_builds(root) == {published}
+
+    # a whole build publishes the new data, every table from it
+    rebuilt = dbt("build")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
+    [republished] = published_builds(root)
+    assert republished != published
+
+    # Ctrl-C while the trusted zone is being written: nothing changes
+    interrupted = subprocess.Popen(
+        [str(BIN_DIR / "dbt"), "build"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert interrupted.stdout is not None
+    deadline = time.monotonic() + 300
+    for line in interrupted.stdout:
+        if "START sql table model trusted_audit." in line or time.monotonic() > deadline:
+            break
+    interrupted.send_signal(signal.SIGINT)
+    output, _ = interrupted.communicate(timeout=300)
+    assert interrupted.returncode != 0
+    assert "Published" not in output
+    assert published_builds(root) == {republished}
