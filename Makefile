@@ -3,7 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STEDI_LANDING ?= data/landing
+# Sample data is generated only into SAMPLE_LANDING, and only when STEDI_LANDING is not set:
+# a mistyped STEDI_LANDING must fail the build, not be filled with sample customers.
+SAMPLE_LANDING ?= data/landing
+STEDI_LANDING ?= $(SAMPLE_LANDING)
 STEDI_DUCKDB ?= data/stedi.duckdb
 SAMPLE_CUSTOMERS ?= 1000
 SAMPLE_SEED ?= 42
@@ -16,6 +19,8 @@ export STEDI_TARGET := $(TARGET)
 export SPARK_LOCAL_IP := 127.0.0.1
 # `make run TARGET=spark` needs the Spark requirements too.
 ENGINE_SETUP := setup $(if $(filter spark%,$(TARGET)),setup-spark)
+
+SAMPLE_DATA = $(if $(filter file,$(origin STEDI_LANDING)),$(BIN)/python -m stedi.generate --if-empty --out "$(SAMPLE_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null)
 
 .PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean
 
@@ -34,9 +39,9 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
 	touch $@
 
-# Generates sample landing data when the landing folder is empty, then builds every zone.
+# Generates sample landing data into an empty SAMPLE_LANDING (STEDI_LANDING unset), then builds.
 run: $(ENGINE_SETUP)
-	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(SAMPLE_DATA)
 	$(BIN)/dbt build
 	$(BIN)/python -m stedi.report
 
@@ -51,7 +56,7 @@ lint: setup
 	$(BIN)/ruff format --check stedi bench tests/python
 
 docs: $(ENGINE_SETUP)
-	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(SAMPLE_DATA)
 	$(BIN)/dbt docs generate --vars '{docs_show_published: true}'
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
 
@@ -67,12 +72,14 @@ bench: setup
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup
 	@test -n "$(S3_LANDING)" || { echo "Set S3_LANDING=s3://bucket/prefix"; exit 2; }
-	$(BIN)/python -m stedi.generate --if-empty --out "$(STEDI_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null
+	$(SAMPLE_DATA)
 	$(BIN)/python -m stedi.aws upload "$(STEDI_LANDING)" "$(S3_LANDING)"
 
 # The least-privilege IAM policy for your buckets: make iam-policy LANDING=s3://… LAKE=s3://…
 iam-policy: setup
 	$(BIN)/python -m stedi.aws policy --landing "$(LANDING)" --lake "$(LAKE)"
 
+# Never deletes landing data (data/landing holds the sample data or yours).
 clean:
-	rm -rf target logs data
+	rm -rf target logs data/lake
+	rm -f data/*.duckdb data/*.duckdb.wal data/*.build-lock

@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out = Path(args.out)
     if args.if_empty and any(out.glob("*/*.json*")):
-        print(f"Landing data found in {out}: not generating sample data.", file=sys.stderr)
+        print(f"Using the landing data in {out}", file=sys.stderr)
         return 0
     summary = generate(
         out,
@@ -400,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     json.dump(summary, sys.stdout, indent=2)
     print()
+    if args.if_empty:
+        print(f"Generated {args.customers:,} sample customers into {out}", file=sys.stderr)
     return 0
 
 

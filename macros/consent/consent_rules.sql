@@ -13,25 +13,28 @@
 
 {#- Which readings of a consenting customer are kept: strict, those at or after consent. -#}
 {% macro taken_after_consent(reading_ms, research_consent_ms) -%}
-    {{ policy_rule(strict=reading_ms ~ ' >= ' ~ research_consent_ms, rubric='true') }}
+    {{ policy_rule(strict='(' ~ reading_ms ~ ' >= ' ~ research_consent_ms ~ ')', rubric='true') }}
 {%- endmacro %}
 
 {#- Which device readings can be attributed: strict, those of a device with one current owner. -#}
 {% macro device_has_one_owner(current_owners) -%}
-    {{ policy_rule(strict=current_owners ~ ' = 1', rubric='true') }}
+    {{ policy_rule(strict='(' ~ current_owners ~ ' = 1)', rubric='true') }}
 {%- endmacro %}
 
 {#- Which phone readings pair with a device reading of the same instant: strict, the owner's. -#}
 {% macro paired_with_owner(device_owner_key, phone_user_key) -%}
-    {{ policy_rule(strict=device_owner_key ~ ' = ' ~ phone_user_key, rubric='true') }}
+    {{ policy_rule(strict='(' ~ device_owner_key ~ ' = ' ~ phone_user_key ~ ')', rubric='true') }}
 {%- endmacro %}
 
-{#- The SQL of the policy in force; check_consent_policy has vetted its name. -#}
+{#-
+    The SQL of the policy in force; check_consent_policy has vetted its name. Never a bare
+    name in parentheses: Spark reads `from t where (x)` as an alias `where` with columns.
+-#}
 {% macro policy_rule(strict, rubric) -%}
     {%- if var('consent_policy') == 'rubric' -%}
-        ({{ rubric }})
+        {{ rubric }}
     {%- else -%}
-        ({{ strict }})
+        {{ strict }}
     {%- endif -%}
 {%- endmacro %}
 

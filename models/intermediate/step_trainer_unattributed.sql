@@ -29,7 +29,7 @@ unattributable_devices as (
         device_owners.unattributed_reason
     from device_owners
     where
-        not {{ device_has_one_owner('device_owners.current_owners') }}
+        not ({{ device_has_one_owner('device_owners.current_owners') }})
         and device_owners.serial_number in (select customer_curated.serial_number from customer_curated)
 
 ),

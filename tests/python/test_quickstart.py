@@ -21,8 +21,9 @@ def free_port() -> int:
 def test_make_run_generates_sample_data_builds_and_can_be_queried(tmp_path):
     landing = tmp_path / "landing"
     env = dict(os.environ)
+    env.pop("STEDI_LANDING", None)
     env.update(
-        STEDI_LANDING=str(landing),
+        SAMPLE_LANDING=str(landing),
         STEDI_LAKE=str(tmp_path / "lake"),
         STEDI_DUCKDB=str(tmp_path / "stedi.duckdb"),
         SAMPLE_CUSTOMERS="300",
@@ -33,6 +34,7 @@ def test_make_run_generates_sample_data_builds_and_can_be_queried(tmp_path):
         ["make", "run"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    assert f"Generated 300 sample customers into {landing}" in run.stderr
     assert sorted(p.name for p in landing.iterdir()) == [
         "accelerometer",
         "customer",
@@ -131,3 +133,28 @@ def test_docs_generate_and_serve_on_loopback(tmp_path, generated_landing):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_make_run_never_fills_a_landing_folder_the_user_named(tmp_path):
+    """A mistyped STEDI_LANDING, or an existing folder that is not a landing folder, is the
+    build's one-line error: nothing is generated there, nothing is published."""
+    other = tmp_path / "course-export"
+    (other / "notes").mkdir(parents=True)
+    for named in (tmp_path / "landnig", other):
+        env = dict(os.environ)
+        env.update(
+            STEDI_LANDING=str(named),
+            SAMPLE_LANDING=str(tmp_path / "samples"),
+            STEDI_LAKE=str(tmp_path / "lake"),
+            STEDI_DUCKDB=str(tmp_path / "stedi.duckdb"),
+            DBT_TARGET_PATH=str(tmp_path / "target"),
+            DBT_LOG_PATH=str(tmp_path / "logs"),
+        )
+        run = subprocess.run(
+            ["make", "run"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+        )
+        assert run.returncode != 0
+        assert f"No landing files (*.json, *.json.gz) in '{named}/customer'" in run.stdout
+        assert "Traceback" not in run.stdout + run.stderr
+        assert not list(named.rglob("*.json*")) and not (tmp_path / "samples").exists()
+        assert not list((tmp_path / "lake").rglob("*.parquet"))
