@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
+import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
@@ -70,6 +72,22 @@ def take_lock(lock_path: Path, guarded: str) -> TextIO:
     return handle
 
 
+def check_not_open_elsewhere(database: str, lake: str) -> None:
+    """DuckDB's own lock error is a long traceback: name the holder in one line instead."""
+    try:
+        duckdb.connect(database).close()
+    except duckdb.IOException as error:
+        if "Could not set lock" not in str(error):
+            raise
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(error))
+        who = f"{holder.group(1)}, pid {holder.group(2)}" if holder else "another process"
+        raise DbtRuntimeError(
+            f"{database} is open in another process ({who}). Close it (a duckdb shell holds"
+            " the file even with -readonly) and build again; meanwhile read the published"
+            f" Parquet under {lake}. Nothing was changed."
+        ) from None
+
+
 def ensure_folder(path: str) -> str:
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -93,6 +111,7 @@ class Plugin(BasePlugin):
         lake = os.environ.get("STEDI_LAKE", "data/lake")
         if is_local(lake):
             self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
+        check_not_open_elsewhere(database, lake)
         if self._aws:
             try:
                 self._secret_sql = aws.duckdb_secret_sql()

@@ -4,6 +4,7 @@ DuckDB relations and the Parquet files, read from outside dbt) comes from one bu
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -107,3 +108,36 @@ def test_only_a_whole_passing_build_publishes(generated_landing, tmp_path):
     assert interrupted.returncode != 0
     assert "Published" not in output
     assert published_builds(root) == {republished}
+
+
+def test_a_shell_holding_the_database_is_one_line_naming_it(generated_landing, tmp_path):
+    root = tmp_path / "lakehouse"
+    env = dbt_environment(root, generated_landing)
+    command = [str(BIN_DIR / "dbt"), "build"]
+    first = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout[-4000:]
+    [published] = published_builds(root)
+
+    # the real duckdb shell, read-only, left open as a user leaves it
+    shell = subprocess.Popen(
+        [str(BIN_DIR / "duckdb"), "-readonly", str(root / "stedi.duckdb")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)
+        blocked = subprocess.run(
+            command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        shell.terminate()
+        shell.wait(timeout=30)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0
+    # the wrapper script on PATH starts the shell binary, which holds the file
+    assert re.search(r"stedi\.duckdb is open in another process \(\S*duckdb, pid \d+\)", output), (
+        output[-3000:]
+    )
+    assert "Traceback" not in output and "START sql" not in output
+    assert published_builds(root) == {published}
