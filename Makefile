@@ -15,6 +15,11 @@ export STEDI_LANDING STEDI_DUCKDB
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export STEDI_TARGET := $(TARGET)
+# Spark targets get the project's pseudonym key (generated once, stedi/keys.py) unless one is
+# set; DuckDB's plugin reads it itself. Expanded when a recipe runs, after setup.
+ifneq ($(filter spark%,$(TARGET)),)
+export STEDI_PSEUDONYM_KEY ?= $(shell $(BIN)/python -m stedi.keys)
+endif
 # Spark binds to loopback only (shared/toolchain.md); harmless for DuckDB.
 export SPARK_LOCAL_IP := 127.0.0.1
 # `make run TARGET=spark` needs the Spark requirements too.

@@ -3,8 +3,9 @@
 - One build at a time: before DuckDB opens the database, the plugin takes exclusive
   locks next to the database file and in the local lake, so a second build fails at
   once with a one-line message instead of DuckDB's lock error and a stack trace.
-- The pseudonymisation key is handed to DuckDB as a session variable, so it never
-  appears in compiled SQL, dbt logs or `target/`.
+- The pseudonymisation key (stedi/keys.py: configured, or generated once into a local
+  file) is handed to DuckDB as a session variable, so it never appears in compiled SQL,
+  dbt logs or `target/`. The `s3` target requires a configured key.
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
   parent folders); for object-store URIs it does nothing. `stedi_prune_folder(folder,
   file)` removes every other data file from a published table's folder or S3 prefix.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,23 +28,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
-from stedi import aws
-
-PSEUDONYM_KEY_ENV = "STEDI_PSEUDONYM_KEY"
-# Development default only: the README and a warning say to set a real secret.
-DEVELOPMENT_PSEUDONYM_KEY = "stedi-development-key-do-not-use-in-production"
-
-
-def pseudonym_key() -> str:
-    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    if not key:
-        warnings.warn(
-            f"{PSEUDONYM_KEY_ENV} is not set: subject_id uses the public development key. "
-            "Set a secret key before sharing machine_learning_curated.",
-            stacklevel=2,
-        )
-        return DEVELOPMENT_PSEUDONYM_KEY
-    return key
+from stedi import aws, keys
 
 
 def is_local(path: str) -> bool:
@@ -96,7 +80,7 @@ def ensure_folder(path: str) -> str:
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
-        self._key = pseudonym_key()
+        self._key, self._key_origin = keys.pseudonym_key()
         self._locks: list[TextIO] = []
         self._aws = bool(plugin_config.get("aws"))
         self._secret_sql = ""
@@ -113,6 +97,11 @@ class Plugin(BasePlugin):
             self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
         check_not_open_elsewhere(database, lake)
         if self._aws:
+            if self._key_origin != "configured":
+                raise DbtRuntimeError(
+                    f"The s3 target publishes only with a configured {keys.KEY_ENV}: set it to"
+                    " the secret key of your pseudonyms. Nothing was changed."
+                )
             try:
                 self._secret_sql = aws.duckdb_secret_sql()
                 for variable in ("STEDI_LANDING", "STEDI_LAKE"):

@@ -1,7 +1,7 @@
 {#-
-    subject_id: a keyed hash of the customer key. The key comes from
-    STEDI_PSEUDONYM_KEY and reaches the engine without being written into compiled SQL
-    or logs: on DuckDB as a session variable set by stedi/dbt_plugin.py; on Spark as the
+    subject_id: a keyed hash of the customer key. The key (stedi/keys.py: STEDI_PSEUDONYM_KEY,
+    or a random key generated once into a local file) reaches the engine without being
+    written into compiled SQL or logs: on DuckDB as a session variable set by stedi/dbt_plugin.py; on Spark as the
     session setting spark.stedi.pseudonym_key (profiles.yml), which Spark substitutes for
     ${spark.stedi.pseudonym_key} when it parses the statement.
 -#}
@@ -17,21 +17,16 @@
     {{ sha256_hex(spark__pseudonym_key() ~ " || chr(31) || " ~ customer_key) }}
 {%- endmacro %}
 
-{#- Public on purpose, as in stedi/dbt_plugin.py: a build without a key says so. -#}
-{% macro development_pseudonym_key() %}stedi-development-key-do-not-use-in-production{% endmacro %}
-
 {#-
     The setting holds 'key:' and the URL-encoded key (profiles.yml), so no character of the
-    key can end the string literal or start another ${...}; an empty key means none was set.
+    key can end the string literal or start another ${...}; check_pseudonym_key has made
+    sure it is not empty.
 -#}
 {% macro spark__pseudonym_key() -%}
-    coalesce(
-        nullif(url_decode(substr('${spark.stedi.pseudonym_key}', 5)), ''),
-        '{{ development_pseudonym_key() }}'
-    )
+    url_decode(substr('${spark.stedi.pseudonym_key}', 5))
 {%- endmacro %}
 
-{#- on-run-start: fail when the engine cannot see the key setting, warn when it is empty. -#}
+{#- on-run-start: fail when the engine cannot see the key setting or it is empty. -#}
 {% macro check_pseudonym_key() %}
     {{ return(adapter.dispatch('check_pseudonym_key', 'stedi')()) }}
 {% endmacro %}
@@ -51,9 +46,9 @@
                 ~ " server_side_parameters as in profiles.yml."
             ) }}
         {% elif state == 'empty' %}
-            {{ exceptions.warn(
-                "STEDI_PSEUDONYM_KEY is not set: subject_id uses the public development key."
-                ~ " Set a secret key before sharing machine_learning_curated."
+            {{ exceptions.raise_compiler_error(
+                "STEDI_PSEUDONYM_KEY is not set: `make run TARGET=spark` hands Spark the project's"
+                ~ " generated key (python -m stedi.keys prints it), or set your own."
             ) }}
         {% endif %}
     {% endif %}

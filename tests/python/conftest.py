@@ -87,6 +87,8 @@ def dbt_environment(root: Path, landing: Path | str, **extra: str) -> dict[str, 
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_TARGET_PATH=str(root / "target"),
         DBT_LOG_PATH=str(root / "logs"),
+        # a key generated for this lakehouse only, never the developer's own
+        STEDI_PSEUDONYM_KEY_FILE=str(root / "pseudonym.key"),
     )
     # Spark (when a test asks for it) binds to loopback only
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import stat
+import subprocess
+
 import duckdb
-from conftest import assert_succeeded, build
+from conftest import PROJECT_DIR, assert_succeeded, build
 
 TRAINING_COLUMNS = [
     "subject_id",
@@ -54,7 +60,57 @@ def test_subject_id_is_keyed(generated_landing, tmp_path):
     assert len(first.query(sql)) > 10
 
 
-def test_missing_key_is_called_out(generated_landing, tmp_path):
-    result = build(generated_landing, tmp_path / "build", STEDI_PSEUDONYM_KEY="")
-    assert_succeeded(result)
-    assert "STEDI_PSEUDONYM_KEY is not set" in result.result.stdout + result.result.stderr
+def test_without_a_key_a_private_key_is_generated_once_and_kept(generated_landing, tmp_path):
+    first = build(generated_landing, tmp_path / "one", STEDI_PSEUDONYM_KEY="")
+    assert_succeeded(first)
+    key_file = first.root / "pseudonym.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) >= 40
+    # the next build reuses it: subject ids are stable
+    again = build(generated_landing, tmp_path / "one", STEDI_PSEUDONYM_KEY="")
+    assert_succeeded(again)
+    assert key_file.read_text().strip() == key
+    sql = "select distinct subject_id from curated.machine_learning_curated order by 1"
+    assert first.query(sql) == again.query(sql)
+    # and no string of the repository recomputes a subject id, however it is combined
+    subjects = {row[0] for row in first.query(sql)}
+    customers = [
+        row[0] for row in first.query("select customer_key from curated.customer_curated limit 5")
+    ]
+    # the constructions are the right shape: with the key itself they do find subjects
+    assert any(constructions(key, customer)[0] in subjects for customer in customers)
+    candidates = repository_strings()
+    assert len(candidates) > 1000
+    for customer in customers:
+        for candidate in candidates:
+            for digest in constructions(candidate, customer):
+                assert digest not in subjects, (candidate, customer)
+
+
+def repository_strings() -> set[str]:
+    """Every line, word and quoted text of every file git tracks."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    strings: set[str] = {""}
+    for name in listed.stdout.splitlines():
+        path = PROJECT_DIR / name
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        text = path.read_text(errors="ignore")
+        for line in text.splitlines():
+            strings.add(line.strip())
+            strings.update(line.split())
+            strings.update(re.findall(r"['\"]([^'\"]{1,200})['\"]", line))
+    return strings
+
+
+def constructions(candidate: str, customer: str) -> list[str]:
+    """Keyed hashes a reader might try: the project's own, reversed, HMAC, unkeyed."""
+    return [
+        hashlib.sha256(f"{candidate}\x1f{customer}".encode()).hexdigest(),
+        hashlib.sha256(f"{candidate}{customer}".encode()).hexdigest(),
+        hashlib.sha256(f"{customer}{candidate}".encode()).hexdigest(),
+        hmac.new(candidate.encode(), customer.encode(), hashlib.sha256).hexdigest(),
+    ]

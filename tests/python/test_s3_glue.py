@@ -145,7 +145,12 @@ def upload(server: AwsServer, local: Path, uri: str) -> None:
 def s3_build(
     server: AwsServer, landing_uri: str, lake_uri: str, root: Path, policy: str, **env: str
 ) -> Build:
-    extra = {**server.env(server.builder), "STEDI_TARGET": "s3", **env}
+    extra = {
+        **server.env(server.builder),
+        "STEDI_TARGET": "s3",
+        "STEDI_PSEUDONYM_KEY": "s3 test key",
+        **env,
+    }
     result = build(landing_uri, root, policy, STEDI_LAKE=lake_uri, **extra)
     return result
 
@@ -300,6 +305,16 @@ def test_rebuild_leaves_nothing_stale_and_bad_access_changes_nothing(server, dat
     output = missing.result.stdout + missing.result.stderr
     assert missing.result.returncode != 0
     assert "Bucket 'no-such-bucket' of s3://no-such-bucket/lake does not exist." in output
+    assert "Traceback" not in output
+    assert etags() == before
+
+    # without a configured pseudonym key the s3 target publishes nothing
+    keyless = s3_build(
+        server, landing_uri, lake_uri, tmp_path / "four", "strict", STEDI_PSEUDONYM_KEY=""
+    )
+    output = keyless.result.stdout + keyless.result.stderr
+    assert keyless.result.returncode != 0
+    assert "The s3 target publishes only with a configured STEDI_PSEUDONYM_KEY" in output
     assert "Traceback" not in output
     assert etags() == before
 
