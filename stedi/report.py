@@ -54,9 +54,16 @@ def print_build(records: list[str]) -> None:
     print()
 
 
+def schema_of(zone: str) -> str:
+    """A policy other than strict publishes to <zone>_<policy> (STEDI_POLICY, make POLICY=)."""
+    policy = os.environ.get("STEDI_POLICY", "strict")
+    return zone if policy == "strict" or zone == "landing" else f"{zone}_{policy}"
+
+
 def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
     print(f"{'relation':<40} {'rows':>12}")
-    for schema, tables in ZONE_TABLES.items():
+    for zone, tables in ZONE_TABLES.items():
+        schema = schema_of(zone)
         for table in tables:
             if (schema, table) in existing:
                 rows = query(f"select count(*) from {schema}.{table}")[0][0]
@@ -69,12 +76,12 @@ def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
         print(f"\nQuarantine (landing.rejected_records): {total:,} lines")
         for source_name, reason, field, rows in quarantined:
             print(f"  {source_name:<14} {reason:<24} {field:<28} {rows:>10,}")
+    trusted = schema_of("trusted")
     for table in ("accelerometer_trusted", "step_trainer_trusted"):
-        if ("trusted", table) in existing:
-            dropped = query(f"select coalesce(sum(landing_copies - 1), 0) from trusted.{table}")
-            print(
-                f"Identical duplicate lines kept once in trusted.{table}: {dropped[0][0]:,} dropped"
-            )
+        if (trusted, table) in existing:
+            dropped = query(f"select coalesce(sum(landing_copies - 1), 0) from {trusted}.{table}")
+            print(f"Identical duplicate lines kept once in {trusted}.{table}:", end=" ")
+            print(f"{dropped[0][0]:,} dropped")
 
 
 def duckdb_report() -> int:
@@ -100,7 +107,8 @@ def duckdb_report() -> int:
             json.dumps({key: json.loads(comment).get(key) for key in BUILD_KEYS}, sort_keys=True)
             for (comment,) in connection.execute(
                 "select comment from duckdb_views()"
-                " where schema_name in ('trusted', 'curated') and comment is not null"
+                " where schema_name in (?, ?) and comment is not null",
+                [schema_of("trusted"), schema_of("curated")],
             ).fetchall()
         ]
     )
@@ -121,13 +129,13 @@ def spark_report() -> int:
     try:
         existing = {
             (schema, table.name)
-            for schema in ZONE_TABLES
+            for schema in map(schema_of, ZONE_TABLES)
             if session.catalog.databaseExists(schema)
             for table in session.catalog.listTables(schema)
         }
         records = []
         for schema, table in sorted(existing):
-            if schema in ("trusted", "curated"):
+            if schema in (schema_of("trusted"), schema_of("curated")):
                 shown = session.sql(f"show tblproperties {schema}.{table}").collect()
                 properties = {row[0]: row[1] for row in shown}
                 if "stedi_build_id" in properties:

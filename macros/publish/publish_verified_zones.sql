@@ -89,8 +89,14 @@
     }) }}
 {% endmacro %}
 
+{#- $STEDI_LAKE/<zone>/<table>, or $STEDI_LAKE/<policy>/<zone>/<table> for a policy other than strict -#}
 {% macro published_parquet_folder(node) %}
-    {{ return(lake_root() ~ '/' ~ node.config.schema ~ '/' ~ node.alias) }}
+    {% set policy_folder = var('consent_policy') ~ '/' if policy_suffix() else '' %}
+    {{ return(lake_root() ~ '/' ~ policy_folder ~ node.config.schema ~ '/' ~ node.alias) }}
+{% endmacro %}
+
+{% macro published_relation_name(node) %}
+    {{ return(published_schema(node.config.schema) ~ '.' ~ node.alias) }}
 {% endmacro %}
 
 {#-
@@ -134,21 +140,23 @@
     {#- the relations consumers see now: views, or tables where an earlier version of the
         project published copies (this query opens the transaction the DDL below runs in) -#}
     {% set published_types = {} %}
+    {% set published_schemas = [] %}
+    {% for zone in audited_zones() %}{% do published_schemas.append(published_schema(zone)) %}{% endfor %}
     {% set listed = run_query(
         "select table_schema || '.' || table_name, table_type from information_schema.tables
          where table_catalog = current_database() and table_schema in ('"
-        ~ audited_zones() | join("', '") ~ "')") %}
+        ~ published_schemas | join("', '") ~ "')") %}
     {% for name, table_type in listed.rows %}
         {% do published_types.update({name: 'view' if table_type == 'VIEW' else 'table'}) %}
     {% endfor %}
     {% call statement('publish_tables', auto_begin=True) %}
         {% for zone in audited_zones() %}
-        create schema if not exists {{ zone }};
+        create schema if not exists {{ published_schema(zone) }};
         {% endfor %}
         {% for node in nodes %}
             {%- set audit = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) %}
             {%- set verified = audit.incorporate(path={'identifier': node.alias ~ '__published'}) %}
-            {%- set published = node.config.schema ~ '.' ~ node.alias %}
+            {%- set published = published_relation_name(node) %}
         drop table if exists {{ verified }};
         alter table {{ audit }} rename to {{ adapter.quote(verified.identifier) }};
         create view {{ audit }} as select * from {{ verified }};
@@ -185,15 +193,15 @@
 {% macro spark__publish_tables(nodes) %}
     {% for zone in audited_zones() %}
         {% call statement('publish_schema_' ~ zone, auto_begin=False) %}
-            create database if not exists {{ zone }}
+            create database if not exists {{ published_schema(zone) }}
         {% endcall %}
     {% endfor %}
     {% for node in nodes %}
         {% call statement('publish_drop_' ~ node.alias, auto_begin=False) %}
-            drop table if exists {{ node.config.schema }}.{{ node.alias }}
+            drop table if exists {{ published_relation_name(node) }}
         {% endcall %}
         {% call statement('publish_table_' ~ node.alias, auto_begin=False) %}
-            create table {{ node.config.schema }}.{{ node.alias }}
+            create table {{ published_relation_name(node) }}
             using parquet
             location {{ sql_string(spark__location(published_parquet_folder(node))) }}
             tblproperties (

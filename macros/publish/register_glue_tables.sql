@@ -12,7 +12,7 @@
 {% macro register_glue_tables(nodes) %}
     {% set tables = [] %}
     {% for node in nodes %}
-        {% set published = api.Relation.create(database=node.database, schema=node.config.schema, identifier=node.alias) %}
+        {% set published = api.Relation.create(database=node.database, schema=published_schema(node.config.schema), identifier=node.alias) %}
         {% set columns = [] %}
         {% for column in adapter.get_columns_in_relation(published) %}
             {% set documented = node.columns.get(column.name) %}
@@ -23,7 +23,7 @@
             }) %}
         {% endfor %}
         {% do tables.append({
-            'database': glue_database(node.config.schema),
+            'database': glue_database(node.config.schema) ~ policy_suffix(),
             'name': node.alias,
             'description': node.description,
             'format': 'parquet',

@@ -45,6 +45,14 @@ def require_course_data(landing: Path) -> Path:
     return landing
 
 
+def published_relation(relation: str, policy: str) -> str:
+    """trusted.x and curated.x of a policy other than strict are trusted_<policy>.x, ..."""
+    zone, table = relation.split(".")
+    if policy == "strict" or zone not in ("trusted", "curated"):
+        return relation
+    return f"{zone}_{policy}.{table}"
+
+
 @dataclass
 class Build:
     """One `dbt build` of the whole project into its own folder."""
@@ -66,11 +74,18 @@ class Build:
         with duckdb.connect(str(self.database), read_only=True) as connection:
             return connection.execute(sql).fetchall()
 
+    def published(self, relation: str) -> str:
+        """Where the build's policy publishes `relation`, named as under strict."""
+        return published_relation(relation, self.policy)
+
+    def published_folder(self, zone: str, table: str) -> Path:
+        return self.lake / ("" if self.policy == "strict" else self.policy) / zone / table
+
     def count(self, relation: str) -> int:
-        return self.query(f"select count(*) from {relation}")[0][0]
+        return self.query(f"select count(*) from {self.published(relation)}")[0][0]
 
     def parquet_count(self, zone: str, table: str) -> int:
-        files = sorted((self.lake / zone / table).glob("*.parquet"))
+        files = sorted(self.published_folder(zone, table).glob("*.parquet"))
         assert files, f"no Parquet published for {zone}/{table}"
         with duckdb.connect() as connection:
             paths = [str(path) for path in files]

@@ -12,7 +12,15 @@ import time
 from pathlib import Path
 
 import duckdb
-from conftest import BIN_DIR, PROJECT_DIR, PUBLISHED_RELATIONS, dbt_environment
+from conftest import (
+    BIN_DIR,
+    PROJECT_DIR,
+    PUBLISHED_RELATIONS,
+    assert_succeeded,
+    build,
+    dbt_environment,
+)
+from test_publishing import published_state
 
 
 def published_builds(root: Path) -> set[str]:
@@ -141,3 +149,31 @@ def test_a_shell_holding_the_database_is_one_line_naming_it(generated_landing, t
     )
     assert "Traceback" not in output and "START sql" not in output
     assert published_builds(root) == {published}
+
+
+def test_a_rubric_build_leaves_the_strict_tables_alone(generated_landing, tmp_path):
+    strict = build(generated_landing, tmp_path)
+    assert_succeeded(strict)
+    before = published_state(strict)
+    rubric = build(generated_landing, tmp_path, "rubric")
+    assert_succeeded(rubric)
+    after = published_state(strict)
+    rubric_files = {name for name in after["files"] if name.startswith("rubric/")}
+    assert len(rubric_files) == len(PUBLISHED_RELATIONS)
+    assert {name: after["files"][name] for name in after["files"] if name not in rubric_files} == (
+        before["files"]
+    )
+    assert after["tables"] == before["tables"]
+    # the rubric tables are its own, and say which policy built them
+    with duckdb.connect(str(rubric.database), read_only=True) as connection:
+        for relation in PUBLISHED_RELATIONS:
+            [(comment,)] = connection.execute(
+                "select comment from duckdb_views() where schema_name || '.' || view_name = ?",
+                [rubric.published(relation)],
+            ).fetchall()
+            assert json.loads(comment)["stedi_consent_policy"] == "rubric"
+    assert rubric.count("trusted.accelerometer_trusted") > strict.count(
+        "trusted.accelerometer_trusted"
+    )
+    for relation in PUBLISHED_RELATIONS:
+        assert rubric.parquet_count(*relation.split(".")) == rubric.count(relation)

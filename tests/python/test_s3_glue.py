@@ -204,6 +204,10 @@ def test_s3_build_gives_the_local_counts_publishes_parquet_and_registers_glue(
     result = s3_build(
         server, landing_uri, lake_uri, tmp_path, policy, STEDI_GLUE_DATABASE=glue_database
     )
+    # a policy other than strict publishes under its own prefix and Glue database
+    published_uri = lake_uri if policy == "strict" else f"{lake_uri}/{policy}"
+    published_prefix = published_uri.removeprefix(f"s3://{LAKE_BUCKET}/")
+    published_database = glue_database if policy == "strict" else f"{glue_database}_{policy}"
     assert_succeeded(result)
 
     local = built(name, local_landing, policy)
@@ -211,31 +215,44 @@ def test_s3_build_gives_the_local_counts_publishes_parquet_and_registers_glue(
 
     # exactly one Parquet object per published table, each under its own prefix
     expected_keys = sorted(
-        f"{lake_prefix}/{zone}/{table}/{table}.parquet"
+        f"{published_prefix}/{zone}/{table}/{table}.parquet"
         for zone, table in (r.split(".") for r in PUBLISHED_RELATIONS)
     )
     assert lake_keys(server, lake_prefix + "/") == expected_keys
     for relation in PUBLISHED_RELATIONS:
         zone, table = relation.split(".")
         assert s3_parquet_count(
-            server, f"{lake_uri}/{zone}/{table}/{table}.parquet"
+            server, f"{published_uri}/{zone}/{table}/{table}.parquet"
         ) == local.count(relation)
 
     glue = server.client("glue")
-    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=glue_database)["TableList"]}
+
+    def glue_tables(database: str) -> dict[str, dict]:
+        return {t["Name"]: t for t in glue.get_tables(DatabaseName=database)["TableList"]}
+
+    tables = glue_tables(published_database)
+    landing_names = ["customer_landing", "accelerometer_landing", "step_trainer_landing"]
     published_names = [r.split(".")[1] for r in PUBLISHED_RELATIONS]
-    assert sorted(tables) == sorted(
-        published_names + ["customer_landing", "accelerometer_landing", "step_trainer_landing"]
-    )
+    if policy == "strict":
+        assert sorted(tables) == sorted(published_names + landing_names)
+    else:
+        assert sorted(tables) == sorted(published_names)
+        assert sorted(glue_tables(glue_database)) == sorted(landing_names)
+        tables.update(glue_tables(glue_database))
+    for relation in PUBLISHED_RELATIONS:
+        parameters = tables[relation.split(".")[1]]["Parameters"]
+        assert parameters["stedi_consent_policy"] == policy
+        assert parameters["stedi_build_id"]
     for relation in PUBLISHED_RELATIONS:
         zone, table = relation.split(".")
         descriptor = tables[table]["StorageDescriptor"]
-        assert descriptor["Location"] == f"{lake_uri}/{zone}/{table}/"
+        assert descriptor["Location"] == f"{published_uri}/{zone}/{table}/"
         assert tables[table]["Parameters"]["classification"] == "parquet"
         assert descriptor["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
         columns = result.query(
             f"select column_name, data_type from information_schema.columns"
-            f" where table_schema = '{zone}' and table_name = '{table}' order by ordinal_position"
+            f" where table_schema = '{result.published(relation).split('.')[0]}'"
+            f" and table_name = '{table}' order by ordinal_position"
         )
         hive = {
             "VARCHAR": "string",

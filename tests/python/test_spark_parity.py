@@ -98,8 +98,7 @@ class SparkBuild:
         if relation in LANDING_RELATIONS:
             folder = self.export / relation
         else:
-            zone, table = relation.split(".")
-            folder = self.result.lake / zone / table
+            folder = self.result.published_folder(*relation.split("."))
         return f"read_parquet('{folder}/*.parquet')"
 
 
@@ -180,7 +179,7 @@ def test_every_relation_has_the_same_rows_on_spark(dataset, policy, engine_build
         duckdb.connect() as spark_side,
     ):
         for relation in LANDING_RELATIONS + PUBLISHED_RELATIONS:
-            duckdb_names, duckdb_rows = rows(duckdb_side, relation)
+            duckdb_names, duckdb_rows = rows(duckdb_side, on_duckdb.published(relation))
             spark_names, spark_rows = rows(spark_side, on_spark.relation_sql(relation))
             assert spark_names == duckdb_names, relation
             if (len(spark_rows), checksum(spark_rows)) != (len(duckdb_rows), checksum(duckdb_rows)):
