@@ -84,8 +84,10 @@ upload-landing: setup
 	$(BIN)/python -m stedi.aws upload "$(STEDI_LANDING)" "$(S3_LANDING)"
 
 # The least-privilege IAM policy for your buckets: make iam-policy LANDING=s3://… LAKE=s3://…
+# ROLE=data-scientist: read-only, machine_learning_curated's prefix and Glue database alone.
+ROLE ?= build
 iam-policy: setup
-	$(BIN)/python -m stedi.aws policy --landing "$(LANDING)" --lake "$(LAKE)"
+	$(BIN)/python -m stedi.aws policy --role "$(ROLE)" --landing "$(LANDING)" --lake "$(LAKE)"
 
 # Never deletes landing data (data/landing holds the sample data or yours).
 clean:

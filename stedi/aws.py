@@ -26,6 +26,10 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 GLUE_DATABASE_ENV = "STEDI_GLUE_DATABASE"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 DEFAULT_GLUE_DATABASE = "stedi"
+# machine_learning_curated: its own Glue database, so it can be shared alone
+GLUE_DATABASE_ML_ENV = "STEDI_GLUE_DATABASE_ML"
+DEFAULT_GLUE_DATABASE_ML = "stedi_ml"
+MACHINE_LEARNING_PREFIX = "curated/machine_learning_curated"
 HIVE_TYPES = {
     "VARCHAR": "string",
     "BIGINT": "bigint",
@@ -318,6 +322,47 @@ def iam_policy(
     }
 
 
+def data_scientist_policy(
+    lake: str, glue_database: str, account: str = "*", aws_region: str = "*"
+) -> dict[str, Any]:
+    """Read-only access to machine_learning_curated alone: its prefix and its Glue database."""
+    handover = S3Location.parse(lake.rstrip("/") + "/" + MACHINE_LEARNING_PREFIX)
+    glue_arn = f"arn:aws:glue:{aws_region}:{account}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListMachineLearningData",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{handover.bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [handover.key("*"), handover.prefix]}},
+            },
+            {
+                "Sid": "ReadMachineLearningData",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{handover.bucket}/{handover.key('*')}",
+            },
+            {
+                "Sid": "ReadMachineLearningTable",
+                "Effect": "Allow",
+                "Action": [
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:GetPartitions",
+                ],
+                "Resource": [
+                    f"{glue_arn}:catalog",
+                    f"{glue_arn}:database/{glue_database}",
+                    f"{glue_arn}:table/{glue_database}/*",
+                ],
+            },
+        ],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stedi.aws", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -325,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("local", type=Path)
     upload.add_argument("uri")
     policy = commands.add_parser("policy", help="print the least-privilege IAM policy")
-    policy.add_argument("--landing", required=True)
+    policy.add_argument("--role", choices=["build", "data-scientist"], default="build")
+    policy.add_argument("--landing", help="the landing location (role build)")
     policy.add_argument("--lake", required=True)
     policy.add_argument("--glue-database", action="append")
     policy.add_argument("--account", default="*")
@@ -335,11 +381,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "upload":
             count = upload_folder(args.local, args.uri)
             print(f"Uploaded {count} files from {args.local} to {args.uri}")
+        elif args.role == "data-scientist":
+            [database] = args.glue_database or [
+                os.environ.get(GLUE_DATABASE_ML_ENV, DEFAULT_GLUE_DATABASE_ML)
+            ]
+            document = data_scientist_policy(args.lake, database, args.account, args.region)
         else:
+            if not args.landing:
+                parser.error("--landing is required for the build role")
             databases = args.glue_database or [
-                os.environ.get(GLUE_DATABASE_ENV, DEFAULT_GLUE_DATABASE)
+                os.environ.get(GLUE_DATABASE_ENV, DEFAULT_GLUE_DATABASE),
+                os.environ.get(GLUE_DATABASE_ML_ENV, DEFAULT_GLUE_DATABASE_ML),
             ]
             document = iam_policy(args.landing, args.lake, databases, args.account, args.region)
+        if args.command == "policy":
             print(json.dumps(document, indent=2))
     except (AwsSetupError, ClientError, BotoCoreError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,6 +6,8 @@
 - The pseudonymisation key (stedi/keys.py: configured, or generated once into a local
   file) is handed to DuckDB as a session variable, so it never appears in compiled SQL,
   dbt logs or `target/`. The `s3` target requires a configured key.
+- `stedi_prepare_file(path)` and `stedi_replace_file(source, target)` write the data
+  scientists' DuckDB file beside its place and rename it over it.
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
   parent folders); for object-store URIs it does nothing. `stedi_prune_folder(folder,
   file)` removes every other data file from a published table's folder or S3 prefix.
@@ -72,6 +74,20 @@ def check_not_open_elsewhere(database: str, lake: str) -> None:
         ) from None
 
 
+def prepare_file(path: str) -> str:
+    """A fresh place for a local file: its folder exists, no earlier copy is in the way."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).unlink(missing_ok=True)
+    Path(path + ".wal").unlink(missing_ok=True)
+    return path
+
+
+def replace_file(source: str, target: str) -> str:
+    """Rename a finished local file over its target (atomic: readers see old or new)."""
+    os.replace(source, target)
+    return target
+
+
 def ensure_folder(path: str) -> str:
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -116,6 +132,8 @@ class Plugin(BasePlugin):
         functions = [
             ("stedi_ensure_folder", ensure_folder, ["VARCHAR"]),
             ("stedi_prune_folder", aws.prune_folder, ["VARCHAR", "VARCHAR"]),
+            ("stedi_prepare_file", prepare_file, ["VARCHAR"]),
+            ("stedi_replace_file", replace_file, ["VARCHAR", "VARCHAR"]),
         ]
         if self._aws:
             conn.execute("load httpfs")

@@ -24,6 +24,9 @@
         {% do adapter.dispatch('publish_parquet', 'stedi')(node) %}
     {% endfor %}
     {% do adapter.dispatch('publish_tables', 'stedi')(publishable) %}
+    {% for node in publishable if node.name == 'machine_learning_curated' %}
+        {% do adapter.dispatch('publish_handover_file', 'stedi')(node) %}
+    {% endfor %}
     {{ log("Published " ~ publishable | length ~ " verified tables to " ~ lake_root(), info=True) }}
     {% if lake_root().startswith('s3://') %}
         {% do register_glue_tables(publishable) %}
@@ -168,6 +171,40 @@
         {% endfor %}
     {% endcall %}
     {% do adapter.commit() %}
+{% endmacro %}
+
+{#-
+    The data scientists' file: machine_learning_curated and its documentation alone in a
+    DuckDB file of its own (STEDI_ML_DUCKDB), so it can be handed over without the
+    identified tables beside it. Written beside its place and renamed over it.
+-#}
+{% macro handover_file() %}
+    {% set path = env_var('STEDI_ML_DUCKDB', 'data/ml.duckdb') %}
+    {% set suffix = policy_suffix() %}
+    {% if suffix and path.endswith('.duckdb') %}
+        {{ return(path[:-7] ~ suffix ~ '.duckdb') }}
+    {% endif %}
+    {{ return(path ~ suffix) }}
+{% endmacro %}
+
+{% macro default__publish_handover_file(node) %}
+{% endmacro %}
+
+{% macro duckdb__publish_handover_file(node) %}
+    {% set path = handover_file() %}
+    {% set temporary = path ~ '.tmp' %}
+    {% set table = 'stedi_handover.' ~ node.alias %}
+    {% call statement('handover_file', auto_begin=False) %}
+        select stedi_prepare_file({{ sql_string(temporary) }});
+        attach {{ sql_string(temporary) }} as stedi_handover;
+        create table {{ table }} as select * from {{ published_relation_name(node) }};
+        comment on table {{ table }} is {{ sql_string(node.description ~ ' Built by ' ~ tojson(build_record())) }};
+        {%- for column in node.columns.values() %}
+        comment on column {{ table }}.{{ column.name }} is {{ sql_string(column.description) }};
+        {%- endfor %}
+        detach stedi_handover;
+        select stedi_replace_file({{ sql_string(temporary) }}, {{ sql_string(path) }});
+    {% endcall %}
 {% endmacro %}
 
 {#-

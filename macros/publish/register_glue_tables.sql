@@ -3,7 +3,9 @@
     published trusted and curated table as a Parquet table over its own prefix, with the
     model's columns, types and descriptions; with an s3:// landing zone, the three landing
     tables as JSON tables over their folders. Databases: STEDI_GLUE_DATABASE (default
-    `stedi`), or STEDI_GLUE_DATABASE_<ZONE> per zone; created when missing.
+    `stedi`), or STEDI_GLUE_DATABASE_<ZONE> per zone; machine_learning_curated alone in
+    STEDI_GLUE_DATABASE_ML (default `stedi_ml`), so it can be shared alone; created when
+    missing.
 -#}
 {% macro glue_database(zone) %}
     {{ return(env_var('STEDI_GLUE_DATABASE_' ~ zone | upper, env_var('STEDI_GLUE_DATABASE', 'stedi'))) }}
@@ -23,7 +25,10 @@
             }) %}
         {% endfor %}
         {% do tables.append({
-            'database': glue_database(node.config.schema) ~ policy_suffix(),
+            'database': (
+                env_var('STEDI_GLUE_DATABASE_ML', 'stedi_ml') if node.name == 'machine_learning_curated'
+                else glue_database(node.config.schema)
+            ) ~ policy_suffix(),
             'name': node.alias,
             'description': node.description,
             'format': 'parquet',

@@ -9,6 +9,7 @@ import stat
 import subprocess
 
 import duckdb
+import pytest
 from conftest import PROJECT_DIR, assert_succeeded, build
 
 TRAINING_COLUMNS = [
@@ -114,3 +115,45 @@ def constructions(candidate: str, customer: str) -> list[str]:
         hashlib.sha256(f"{customer}{candidate}".encode()).hexdigest(),
         hmac.new(candidate.encode(), customer.encode(), hashlib.sha256).hexdigest(),
     ]
+
+
+def test_the_data_scientists_file_stands_alone(generated_landing, tmp_path):
+    result = build(generated_landing, tmp_path / "build")
+    assert_succeeded(result)
+    handover = result.root / "ml.duckdb"
+    with duckdb.connect(str(handover), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables()"
+        ).fetchall()
+        assert tables == [("main", "machine_learning_curated")]
+        assert connection.execute(
+            "select count(*) from duckdb_views() where not internal"
+        ).fetchone() == (0,)
+        assert connection.execute("select count(*) from machine_learning_curated").fetchone()[
+            0
+        ] == result.count("curated.machine_learning_curated")
+        documented = connection.execute(
+            "select comment from duckdb_tables() where table_name = 'machine_learning_curated'"
+        ).fetchone()[0]
+        assert "data scientists" in documented and "stedi_build_id" in documented
+        # the join that puts an e-mail on every subject through the lakehouse file finds
+        # nothing to join to here
+        with pytest.raises(duckdb.CatalogException):
+            connection.execute(
+                """
+                select customer_curated.email
+                from machine_learning_curated
+                inner join trusted.step_trainer_trusted
+                    using (sensor_reading_ms, distance_from_object)
+                inner join curated.customer_curated using (serial_number)
+                """
+            )
+    # and no byte of the file holds an e-mail address, a name or a serial number
+    raw = handover.read_bytes()
+    identified = result.query(
+        "select email, customer_name, serial_number from trusted.customer_trusted"
+    )
+    assert identified
+    for row in identified:
+        for value in row:
+            assert value.encode() not in raw, value
