@@ -108,6 +108,11 @@ def test_quarantine_is_reported_without_failing_the_build(bad_build):
     rejected = sum(1 for outcome in expected.values() if outcome != "accepted")
     assert f"WARN {rejected} quarantined_lines" in output
     assert "WARN 1 unattributed_device_readings" in output
+    # each warning says where to look
+    assert (
+        f"Warning quarantined_lines: {rejected} flagged; look at landing.rejected_records" in output
+    )
+    assert "look at trusted.step_trainer_unattributed" in output
     report = subprocess.run(
         [str(Path(__import__("sys").executable).parent / "python"), "-m", "stedi.report"],
         env={**__import__("os").environ, "STEDI_DUCKDB": str(result.database)},
