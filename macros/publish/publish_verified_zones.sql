@@ -93,6 +93,24 @@
 {% endmacro %}
 
 {#- $STEDI_LAKE/<zone>/<table>, or $STEDI_LAKE/<policy>/<zone>/<table> for a policy other than strict -#}
+{#-
+    The rows of a relation for readers outside DuckDB: timestamps (the UTC *_at columns)
+    as UTC-adjusted instants, so Spark, pyarrow and pandas read the same instant in any
+    session time zone (a plain TIMESTAMP is wall-clock time: Spark shifts it by its zone).
+-#}
+{% macro select_with_instants(relation) %}
+    {%- set columns = adapter.get_columns_in_relation(relation) -%}
+    select
+    {%- for column in columns %}
+        {% if column.dtype | upper == 'TIMESTAMP' -%}
+            timezone('UTC', {{ adapter.quote(column.name) }}) as {{ adapter.quote(column.name) }}
+        {%- else -%}
+            {{ adapter.quote(column.name) }}
+        {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ relation }}
+{% endmacro %}
+
 {% macro published_parquet_folder(node) %}
     {% set policy_folder = var('consent_policy') ~ '/' if policy_suffix() else '' %}
     {{ return(lake_root() ~ '/' ~ policy_folder ~ node.config.schema ~ '/' ~ node.alias) }}
@@ -116,7 +134,7 @@
         select stedi_ensure_folder({{ sql_string(folder) }})
     {% endcall %}
     {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
-        copy (select * from {{ node.relation_name }})
+        copy ({{ select_with_instants(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }})
         to {{ sql_string(folder ~ '/' ~ file_name) }}
         (
             format parquet, compression zstd{{ ', use_tmp_file true' if local }},
@@ -194,14 +212,20 @@
     {% set path = handover_file() %}
     {% set temporary = path ~ '.tmp' %}
     {% set table = 'stedi_handover.' ~ node.alias %}
-    {% call statement('handover_file', auto_begin=False) %}
+    {% set rows = select_with_instants(api.Relation.create(
+        database=node.database, schema=published_schema(node.config.schema), identifier=node.alias
+    )) %}
+    {% call statement('handover_file', auto_begin=True) %}
         select stedi_prepare_file({{ sql_string(temporary) }});
         attach {{ sql_string(temporary) }} as stedi_handover;
-        create table {{ table }} as select * from {{ published_relation_name(node) }};
+        create table {{ table }} as {{ rows }};
         comment on table {{ table }} is {{ sql_string(node.description ~ ' Built by ' ~ tojson(build_record())) }};
         {%- for column in node.columns.values() %}
         comment on column {{ table }}.{{ column.name }} is {{ sql_string(column.description) }};
         {%- endfor %}
+    {% endcall %}
+    {% do adapter.commit() %}
+    {% call statement('handover_file_in_place', auto_begin=False) %}
         detach stedi_handover;
         select stedi_replace_file({{ sql_string(temporary) }}, {{ sql_string(path) }});
     {% endcall %}
