@@ -32,6 +32,7 @@ from conftest import (
     assert_succeeded,
     build,
     require_course_data,
+    run_dbt,
 )
 
 from stedi import aws
@@ -163,6 +164,11 @@ def lake_keys(server: AwsServer, prefix: str) -> list[str]:
 
 def s3_parquet_count(server: AwsServer, uri: str) -> int:
     """Read a published Parquet file back from S3, outside dbt."""
+    return s3_parquet_query(server, "select count(*) from read_parquet(?)", uri)[0][0]
+
+
+def s3_parquet_query(server: AwsServer, sql: str, uri: str) -> list[tuple]:
+    """Run `sql` with `uri` as its parameter, on a DuckDB connection that reads S3."""
     saved = dict(os.environ)
     os.environ.update(server.env(server.admin))
     try:
@@ -177,7 +183,7 @@ def s3_parquet_count(server: AwsServer, uri: str) -> int:
     with duckdb.connect(config=config) as connection:
         connection.execute("load httpfs")
         connection.execute(secret)
-        return connection.execute("select count(*) from read_parquet(?)", [uri]).fetchone()[0]
+        return connection.execute(sql, [uri]).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -438,3 +444,60 @@ def test_data_scientists_read_the_machine_learning_table_and_nothing_else(
             "AccessDeniedException",
             "403",
         )
+
+
+def test_everyday_commands_leave_one_build_in_the_lake_and_in_glue(server, datasets, tmp_path):
+    """After each command, every Parquet object and Glue table names the same build."""
+    _, landing_uri = datasets["generated"]
+    lake_uri = f"s3://{LAKE_BUCKET}/lake/everyday"
+    env = {"STEDI_GLUE_DATABASE": "stedi_everyday", "STEDI_GLUE_DATABASE_ML": "stedi_everyday_ml"}
+    glue = server.client("glue")
+
+    def published_builds() -> set[str]:
+        ids = set()
+        for relation in PUBLISHED_RELATIONS:
+            zone, table = relation.split(".")
+            metadata = dict(
+                s3_parquet_query(
+                    server,
+                    "select decode(key), decode(value) from parquet_kv_metadata(?)",
+                    f"{lake_uri}/{zone}/{table}/{table}.parquet",
+                )
+            )
+            ids.add(metadata["stedi_build_id"])
+            database = env[
+                "STEDI_GLUE_DATABASE_ML"
+                if table == "machine_learning_curated"
+                else "STEDI_GLUE_DATABASE"
+            ]
+            ids.add(
+                glue.get_table(DatabaseName=database, Name=table)["Table"]["Parameters"][
+                    "stedi_build_id"
+                ]
+            )
+        return ids
+
+    root = tmp_path / "lakehouse"
+    assert_succeeded(s3_build(server, landing_uri, lake_uri, root, "strict", **env))
+    [first] = published_builds()
+    extra = {
+        **server.env(server.builder),
+        "STEDI_TARGET": "s3",
+        "STEDI_PSEUDONYM_KEY": "s3 test key",
+        **env,
+    }
+    ran = run_dbt(["run"], root, landing_uri, STEDI_LAKE=lake_uri, **extra)
+    assert ran.returncode == 0 and "Not published:" in ran.stdout, ran.stdout[-3000:]
+    assert published_builds() == {first}
+    selected = run_dbt(
+        ["build", "--select", "machine_learning_curated"],
+        root,
+        landing_uri,
+        STEDI_LAKE=lake_uri,
+        **extra,
+    )
+    assert selected.returncode == 0 and "Not published:" in selected.stdout
+    assert published_builds() == {first}
+    assert_succeeded(s3_build(server, landing_uri, lake_uri, root, "strict", **env))
+    [second] = published_builds()
+    assert second != first
