@@ -27,10 +27,21 @@ from typing import Any, TextIO
 
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt.flags import get_flags
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
-from stedi import aws, keys
+from stedi import aws, extensions, keys
+
+
+def project_dir() -> Path:
+    """The dbt project this build runs (--project-dir, else the working folder)."""
+    return Path(getattr(get_flags(), "PROJECT_DIR", None) or os.getcwd()).resolve()
+
+
+def target_default(target: str, name: str) -> str:
+    """As the target_default macro (macros/landing/landing_config.sql): data/<target>/<name>."""
+    return f"data/{name}" if target == "local" else f"data/{target}/{name}"
 
 
 def is_local(path: str) -> bool:
@@ -99,16 +110,24 @@ class Plugin(BasePlugin):
         self._key, self._key_origin = keys.pseudonym_key()
         self._locks: list[TextIO] = []
         self._aws = bool(plugin_config.get("aws"))
+        self._target = str(plugin_config.get("target", "local"))
         self._secret_sql = ""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
         """Runs before DuckDB opens the database: take the locks, check AWS access."""
+        # httpfs is installed into the Python environment, wherever dbt is started
+        config["extension_directory"] = str(extensions.extension_directory())
         database = str(creds.path)
         if not is_local(database) or self._locks:
             return
+        if not os.environ.get("STEDI_DUCKDB"):
+            # the profile's default is relative: the project's, wherever dbt is started
+            database = creds.path = str(project_dir() / database)
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         self._locks.append(take_lock(Path(database + ".build-lock"), database))
-        lake = os.environ.get("STEDI_LAKE", "data/lake")
+        lake = os.environ.get("STEDI_LAKE") or str(
+            project_dir() / target_default(self._target, "lake")
+        )
         if is_local(lake):
             self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
         check_not_open_elsewhere(database, lake)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_EXTENSION_DIRECTORY = ".venv/duckdb_extensions"
-
 
 def extension_directory() -> Path:
-    return Path(os.environ.get("STEDI_DUCKDB_EXTENSIONS", DEFAULT_EXTENSION_DIRECTORY)).resolve()
+    """STEDI_DUCKDB_EXTENSIONS, else duckdb_extensions in the Python environment (.venv)."""
+    configured = os.environ.get("STEDI_DUCKDB_EXTENSIONS")
+    return Path(configured).resolve() if configured else Path(sys.prefix) / "duckdb_extensions"
 
 
 def httpfs_wheel_file() -> Path:

@@ -5,8 +5,27 @@
 {%- endmacro %}
 
 {% macro lake_root() -%}
-    {{ return(env_var('STEDI_LAKE', 'data/lake').rstrip('/')) }}
+    {{ return(env_var('STEDI_LAKE', target_default('lake')).rstrip('/')) }}
 {%- endmacro %}
+
+{#-
+    A default location in the project's data/ folder: data/<name> for the local target,
+    data/<target>/<name> for the others, so no target overwrites another's files. Resolved
+    against the project folder (--project-dir) wherever dbt is started; stedi/dbt_plugin.py
+    follows the same rule for the database file and the lake's lock.
+-#}
+{% macro target_default(name) -%}
+    {%- set folder = 'data/' if target.name in ('local', 'lint') else 'data/' ~ target.name ~ '/' -%}
+    {%- set project = invocation_args_dict.get('project_dir') -%}
+    {{ return((project.rstrip('/') ~ '/' if project else '') ~ folder ~ name) }}
+{%- endmacro %}
+
+{#- `dbt run-operation stedi_locations [--target …]`: where this target reads and writes. -#}
+{% macro stedi_locations() %}
+    {{ log("landing: " ~ landing_root(), info=True) }}
+    {{ log("lake: " ~ lake_root(), info=True) }}
+    {{ log("data scientists' file: " ~ handover_file(), info=True) }}
+{% endmacro %}
 
 {#- Paths come from the environment: quote them so no value can change the SQL. -#}
 {% macro sql_string(value) -%}

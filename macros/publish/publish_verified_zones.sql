@@ -197,7 +197,7 @@
     identified tables beside it. Written beside its place and renamed over it.
 -#}
 {% macro handover_file() %}
-    {% set path = env_var('STEDI_ML_DUCKDB', 'data/ml.duckdb') %}
+    {% set path = env_var('STEDI_ML_DUCKDB', target_default('ml.duckdb')) %}
     {% set suffix = policy_suffix() %}
     {% if suffix and path.endswith('.duckdb') %}
         {{ return(path[:-7] ~ suffix ~ '.duckdb') }}

@@ -9,7 +9,14 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import BIN_DIR, PROJECT_DIR, assert_succeeded, build, dbt_environment
+from conftest import (
+    BIN_DIR,
+    PROJECT_DIR,
+    assert_succeeded,
+    build,
+    copy_project_with_faults,
+    dbt_environment,
+)
 
 
 def free_port() -> int:
@@ -158,3 +165,45 @@ def test_make_run_never_fills_a_landing_folder_the_user_named(tmp_path):
         assert "Traceback" not in run.stdout + run.stderr
         assert not list(named.rglob("*.json*")) and not (tmp_path / "samples").exists()
         assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_defaults_are_the_projects_and_each_target_has_its_own(tmp_path, generated_landing):
+    """dbt started from another folder writes nothing there; targets do not share files."""
+    project = copy_project_with_faults(tmp_path / "project", [])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("STEDI_DUCKDB", "STEDI_LAKE", "STEDI_ML_DUCKDB", "DBT_TARGET_PATH")
+    }
+    env.update(
+        STEDI_LANDING=str(generated_landing),
+        DBT_PROFILES_DIR=str(project),
+        STEDI_PSEUDONYM_KEY_FILE=str(tmp_path / "pseudonym.key"),
+    )
+
+    def dbt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(project)],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    built = dbt("build")
+    assert built.returncode == 0, built.stdout[-4000:]
+    assert list(elsewhere.iterdir()) == []
+    data = project / "data"
+    assert (data / "stedi.duckdb").is_file() and (data / "ml.duckdb").is_file()
+    assert (data / "lake" / "curated" / "machine_learning_curated").is_dir()
+
+    # the s3 target's local defaults are its own (its lake is normally an s3:// URI)
+    env.update(STEDI_PSEUDONYM_KEY="key", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
+    located = dbt("run-operation", "stedi_locations", "--target", "s3")
+    assert located.returncode == 0, located.stdout[-3000:]
+    assert f"lake: {project}/data/s3/lake" in located.stdout
+    assert f"data scientists' file: {project}/data/s3/ml.duckdb" in located.stdout
+    assert (data / "s3" / "stedi.duckdb").exists() and list(elsewhere.iterdir()) == []
