@@ -24,3 +24,44 @@
     ) as files
     where checked.source_file = files.source_file
 {% endmacro %}
+
+{#-
+    The query of the generic test unique_line_numbers: rows of a checked landing table that
+    share (source_file, line_number). Elsewhere, the grain test unique_combination.
+-#}
+{% macro landing_duplicate_line_numbers(model) %}
+    {{ return(adapter.dispatch('landing_duplicate_line_numbers', 'stedi')(model)) }}
+{% endmacro %}
+
+{% macro default__landing_duplicate_line_numbers(model) %}
+    {{ return(test_unique_combination(model, ['source_file', 'line_number'])) }}
+{% endmacro %}
+
+{#-
+    Numbered from rowids (unique), a file whose every line number is its rowid plus one
+    constant is unique by that alone: one grouped pass on the file name (0.6 s instead of
+    7 s for 85 M lines). Only the other files (shifted past unreadable lines, or anything
+    unexpected) are grouped on their line numbers. Needs a table (rowid).
+-#}
+{% macro duckdb__landing_duplicate_line_numbers(model) %}
+with files_to_group as (
+
+    select source_file
+    from {{ model }}
+    group by source_file
+    having
+        count(line_number) != count(*)
+        or min(line_number - rowid) != max(line_number - rowid)
+
+)
+
+select
+    checked.source_file,
+    checked.line_number,
+    count(*) as rows_with_this_key
+from {{ model }} as checked
+inner join files_to_group
+    on checked.source_file is not distinct from files_to_group.source_file
+group by checked.source_file, checked.line_number
+having count(*) > 1
+{% endmacro %}
