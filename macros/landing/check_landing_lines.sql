@@ -4,7 +4,7 @@
     and the typed values are written once, so both engines give a line the same verdict.
 -#}
 {% macro check_landing_lines(source_relation, fields) %}
-with {{ adapter.dispatch('landing_field_values', 'stedi')(source_relation, fields) }},
+with {{ landing_field_values(source_relation, fields) }},
 
 checked_lines as (
 
@@ -135,6 +135,14 @@ from checked_lines
 {% macro spark__landing_is_whole_number(value) -%}
     {{ value }} = round({{ value }}, 0)
 {%- endmacro %}
+
+{#-
+    The CTEs up to field_values: per line source_file, line_number, line, document_problem
+    (empty_line, invalid_json, not_a_json_object), and the columns landing_checks reads.
+-#}
+{% macro landing_field_values(source_relation, fields) %}
+    {{- return(adapter.dispatch('landing_field_values', 'stedi')(source_relation, fields)) -}}
+{% endmacro %}
 
 {#-
     DuckDB. Fast path: one typed parse per line (numbers as DOUBLE, so a fraction where an
