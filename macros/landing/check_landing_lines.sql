@@ -1,28 +1,87 @@
 {#-
-    Every line of a landing source, parsed once: its typed fields, or the reason it
-    is rejected. `fields` (see landing_fields) lists the JSON keys the source should have:
-      {'key': JSON key, 'column': column name, 'type': 'string'|'bigint'|'double'|'epoch_ms',
-       'required': true|false}
-    Keys are matched case-insensitively, a trailing comma after the object is tolerated,
-    numbers written as JSON strings are read as numbers, and unknown keys are ignored.
+    Every line of a landing source, parsed once: its typed fields, or why it is rejected.
+    Only the parsing differs per engine (landing_field_values); the checks, their order
+    and the typed values are written once, so both engines give a line the same verdict.
 -#}
 {% macro check_landing_lines(source_relation, fields) %}
-    {{ return(adapter.dispatch('check_landing_lines', 'stedi')(source_relation, fields)) }}
+with {{ landing_field_values(source_relation, fields) }},
+
+checked_lines as (
+
+    select
+        source_file,
+        line_number,
+        line,
+        {%- for field in fields %}
+        {%- if field.type == 'string' %}
+        {{ field.column }},
+        {%- else %}
+        {{ landing_typed_value(field) }} as {{ field.column }},
+        {%- endif %}
+        {%- endfor %}
+{{ landing_line_verdict(landing_checks(fields)) }}
+    from field_values
+
+)
+
+select
+    -- lineage: on DuckDB the line number is set by the post-hooks (landing_post_hooks)
+    source_file,
+    line_number,
+    -- verdict
+    rejection_reason,
+    rejected_field,
+    case when rejection_reason is not null then line end as rejected_line,
+    -- typed fields
+    {%- for field in fields %}
+    {{ field.column }}{{ "," if not loop.last }}
+    {%- endfor %}
+from checked_lines
 {% endmacro %}
 
 {#- Epoch milliseconds accepted as plausible: 2000-01-01 up to 2100-01-01. -#}
 {% macro min_plausible_epoch_ms() %}946684800000{% endmacro %}
 {% macro max_plausible_epoch_ms() %}4102444800000{% endmacro %}
 
-{#- Integers are accepted up to this magnitude: beyond it a JSON number read as a double
-    (DuckDB's fast path) is no longer exact, so larger ones are out_of_range on both engines. -#}
+{#- Beyond this a JSON number read as a double is no longer an exact integer. -#}
 {% macro max_exact_integer() %}9.0e15{% endmacro %}
 
 {#-
-    rejection_reason and rejected_field of a line, on both engines: a problem with the
-    document itself (column document_problem) first, then `checks`, a list of
-    (condition, reason, offending key) in order; the first that holds wins.
+    The ordered checks, (condition, reason, JSON key); the first that holds wins. Over the
+    columns of field_values: has_raw_values, raw_<column> (the value as text), <column>
+    for text and <column>_value (a double) for numbers.
 -#}
+{% macro landing_checks(fields) %}
+    {%- set checks = [] %}
+    {%- for field in fields if field.required %}
+        {%- do checks.append(('has_raw_values and raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
+    {%- endfor %}
+    {%- for field in fields %}
+        {%- set present = 'has_raw_values and raw_' ~ field.column ~ ' is not null' %}
+        {%- set value = field.column ~ '_value' %}
+        {%- if field.type == 'string' %}
+            {%- do checks.append((present ~ ' and ' ~ field.column ~ ' is null', 'wrong_type', field.key)) %}
+        {%- elif field.type == 'double' %}
+            {%- do checks.append((present ~ ' and ' ~ value ~ ' is null', 'wrong_type', field.key)) %}
+            {%- do checks.append(('not (' ~ landing_is_finite(value) ~ ')', 'out_of_range', field.key)) %}
+        {%- else %}
+            {#- 12.5 must not be rounded into a valid integer -#}
+            {%- do checks.append((
+                '(' ~ present ~ ' and ' ~ value ~ ' is null) or not (' ~ landing_is_whole_number(value) ~ ')',
+                'wrong_type', field.key)) %}
+            {%- if field.type == 'epoch_ms' %}
+                {%- do checks.append((
+                    value ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(),
+                    'out_of_range', field.key)) %}
+            {%- else %}
+                {%- do checks.append(('abs(' ~ value ~ ') >= ' ~ max_exact_integer(), 'out_of_range', field.key)) %}
+            {%- endif %}
+        {%- endif %}
+    {%- endfor %}
+    {{ return(checks) }}
+{% endmacro %}
+
+{#- A problem with the document itself (column document_problem) wins over every check. -#}
 {% macro landing_line_verdict(checks) %}
         case
             when document_problem is not null then document_problem
@@ -38,23 +97,69 @@
         end as rejected_field
 {%- endmacro %}
 
+{#- The typed value of a number field; null when a check fails. -#}
+{% macro landing_typed_value(field) %}
+    {%- set value = field.column ~ '_value' %}
+    {%- if field.type == 'double' -%}
+        case when {{ landing_is_finite(value) }} then {{ value }} end
+    {%- else -%}
+        case
+            when {{ landing_is_whole_number(value) }} and abs({{ value }}) < {{ max_exact_integer() }}
+                then cast({{ value }} as bigint)
+        end
+    {%- endif %}
+{%- endmacro %}
+
+{% macro landing_is_finite(value) %}
+    {{- return(adapter.dispatch('landing_is_finite', 'stedi')(value)) -}}
+{% endmacro %}
+
+{% macro duckdb__landing_is_finite(value) -%}
+    isfinite({{ value }})
+{%- endmacro %}
+
+{% macro spark__landing_is_finite(value) -%}
+    not isnan({{ value }}) and abs({{ value }}) != double('infinity')
+{%- endmacro %}
+
+{#- NaN and infinities count as whole on both engines: out_of_range catches them. -#}
+{% macro landing_is_whole_number(value) %}
+    {{- return(adapter.dispatch('landing_is_whole_number', 'stedi')(value)) -}}
+{% endmacro %}
+
+{% macro duckdb__landing_is_whole_number(value) -%}
+    {{ value }} = trunc({{ value }})
+{%- endmacro %}
+
+{#- Spark has no numeric trunc(). -#}
+{% macro spark__landing_is_whole_number(value) -%}
+    {{ value }} = round({{ value }}, 0)
+{%- endmacro %}
+
+{#-
+    The CTEs up to field_values: per line source_file, line_number, line, document_problem
+    (empty_line, invalid_json, not_a_json_object), and the columns landing_checks reads.
+-#}
+{% macro landing_field_values(source_relation, fields) %}
+    {{- return(adapter.dispatch('landing_field_values', 'stedi')(source_relation, fields)) -}}
+{% endmacro %}
+
 {#-
     DuckDB. Fast path: one typed parse per line (numbers as DOUBLE, so a fraction where an
-    integer belongs is seen). A line takes the exact path, which reads every value as text
-    and classifies what is wrong, only when the fast parse left an expected key empty (not
-    JSON, not an object, a key missing, in another case or of the wrong type) or when the
-    line holds `true`/`false` (a JSON boolean where a number belongs would parse as 1 or 0).
-    Line numbers are not computed here: a window over the scan would force the whole
-    query, parse included, onto one thread. The table keeps the scan's order, and the
-    number_landing_lines post-hook numbers the lines from it.
+    integer belongs is seen). Only lines the fast parse cannot vouch for take the exact
+    path, which reads every value as text: an expected key left empty (not JSON, not an
+    object, a key missing, in another case or of the wrong type), or `true`/`false` in the
+    line (a JSON boolean where a number belongs would parse as 1 or 0).
+    No line numbers here: a window over the scan would put the whole parse on one thread;
+    the table keeps the scan's order and number_landing_lines numbers it afterwards.
 -#}
-{% macro duckdb__check_landing_lines(source_relation, fields) %}
+{% macro duckdb__landing_field_values(source_relation, fields) %}
 {%- set typed_structure, text_structure = {}, {} -%}
 {%- for field in fields -%}
     {%- do typed_structure.update({field.key: 'VARCHAR' if field.type == 'string' else 'DOUBLE'}) -%}
     {%- do text_structure.update({field.key: 'VARCHAR'}) -%}
-{%- endfor %}
-with landing_lines as (
+{%- endfor -%}
+landing_lines as (
 
     select
         filename as source_file,
@@ -134,15 +239,16 @@ raw_values as (
             )
         end as raw_{{ field.column }},
         {%- endfor %}
-        needs_exact_check and document_problem is null as is_exact_object
+        needs_exact_check and document_problem is null as has_raw_values
     from exact_parse
 
 ),
 
-typed_fields as (
+field_values as (
 
     select
         *,
+        cast(null as bigint) as line_number,
         {%- for field in fields %}
         {%- set fast = "typed_values[" ~ sql_string(field.key) ~ "]" %}
         {%- set raw = "raw_" ~ field.column %}
@@ -153,7 +259,7 @@ typed_fields as (
             else {{ fast }}
         end as {{ field.column }}{{ "," if not loop.last }}
         {%- else %}
-        -- numbers as DOUBLE first; JSON booleans and text that is no number become null
+        -- JSON booleans and text that is no number become null
         case
             when needs_exact_check then try_cast({{ raw }} as double)
             else {{ fast }}
@@ -162,79 +268,18 @@ typed_fields as (
         {%- endfor %}
     from raw_values
 
-),
-
-checked_lines as (
-
-    select
-        source_file,
-        line,
-        {%- for field in fields %}
-        {%- if field.type == 'string' %}
-        {{ field.column }},
-        {%- elif field.type == 'double' %}
-        case when isfinite({{ field.column }}_value) then {{ field.column }}_value end as {{ field.column }},
-        {%- else %}
-        -- integers only: 12.5 must not be rounded into a valid value
-        case
-            when {{ field.column }}_value = trunc({{ field.column }}_value)
-                and abs({{ field.column }}_value) < {{ max_exact_integer() }}
-                then cast({{ field.column }}_value as bigint)
-        end as {{ field.column }},
-        {%- endif %}
-        {%- endfor %}
-        {#- the checks in order: (condition, reason, offending key); the first that holds wins -#}
-        {%- set checks = [] %}
-        {%- for field in fields if field.required %}
-            {%- do checks.append(('is_exact_object and raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
-        {%- endfor %}
-        {%- for field in fields %}
-            {%- set value = field.column if field.type == 'string' else field.column ~ '_value' %}
-            {%- do checks.append(('is_exact_object and raw_' ~ field.column ~ ' is not null and ' ~ value ~ ' is null', 'wrong_type', field.key)) %}
-            {%- if field.type == 'double' %}
-                {%- do checks.append(('not isfinite(' ~ value ~ ')', 'out_of_range', field.key)) %}
-            {%- elif field.type in ('bigint', 'epoch_ms') %}
-                {%- do checks.append((value ~ ' != trunc(' ~ value ~ ')', 'wrong_type', field.key)) %}
-            {%- endif %}
-            {%- if field.type == 'epoch_ms' %}
-                {%- do checks.append((value ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
-            {%- endif %}
-            {%- if field.type in ('bigint', 'epoch_ms') %}
-                {#- a whole number too large (or not finite) to be an exact integer -#}
-                {%- do checks.append((value ~ ' is not null and ' ~ field.column ~ ' is null', 'out_of_range', field.key)) %}
-            {%- endif %}
-        {%- endfor %}
-        {{ landing_line_verdict(checks) }}
-    from typed_fields
-
 )
-
-select
-    -- lineage: the line's position in its file (set by number_landing_lines and, past
-    -- unreadable lines, by record_unreadable_lines)
-    source_file,
-    cast(null as bigint) as line_number,
-    -- verdict
-    rejection_reason,
-    rejected_field,
-    case when rejection_reason is not null then line end as rejected_line,
-    -- typed fields
-    {%- for field in fields %}
-    {{ field.column }}{{ "," if not loop.last }}
-    {%- endfor %}
-from checked_lines
-{% endmacro %}
+{%- endmacro %}
 
 {#-
-    The same verdicts on Spark. The source view already numbers each line exactly within
-    its file and leaves out the lines that are not UTF-8 or too long (record_unreadable_lines
-    adds those). JSON is checked with Spark's strict parser (try_parse_json) and must be one
-    value with nothing after it; the object's keys and values are read once as a map of
-    texts: numbers as their text, nested objects and arrays as JSON text, like DuckDB's
-    json_extract_string. Spark 4 runs in ANSI mode, so every conversion is a try_ function.
+    Spark. The source view numbers each line within its file and leaves out the lines
+    that are not UTF-8 or too long (record_unreadable_lines adds those). Spark's strict
+    parser checks the JSON; the object's values are read once as texts, nested objects and
+    arrays as JSON text, like DuckDB's json_extract_string. Spark 4 runs in ANSI mode, so
+    every conversion is a try_ function.
 -#}
-{% macro spark__check_landing_lines(source_relation, fields) %}
-with landing_lines as (
+{% macro spark__landing_field_values(source_relation, fields) %}
+landing_lines as (
 
     select
         filename as source_file,
@@ -285,6 +330,7 @@ raw_values as (
         line_number,
         line,
         document_problem,
+        document_problem is null as has_raw_values,
         {%- for field in fields %}
         -- '{{ field.key }}', also under any other capitalisation (the first such key)
         coalesce(
@@ -299,78 +345,22 @@ raw_values as (
 
 ),
 
-typed_values as (
+field_values as (
 
     select
-        source_file,
-        line_number,
-        line,
-        document_problem,
+        *,
         {%- for field in fields %}
-        raw_{{ field.column }},
+        {%- set raw = "raw_" ~ field.column %}
         {%- if field.type == 'string' %}
-        case
-            when left(raw_{{ field.column }}, 1) not in ('{', '[') then raw_{{ field.column }}
-        end as {{ field.column }}{{ "," if not loop.last }}
-        {%- elif field.type == 'double' %}
-        case
-            when
-                not isnan(try_cast(raw_{{ field.column }} as double))
-                and abs(try_cast(raw_{{ field.column }} as double)) != double('infinity')
-                -- Spark's cast also takes Java's suffixes ('1d', '2f'); DuckDB does not
-                and not raw_{{ field.column }} rlike '[dDfF][ \t\n\f\r]*$'
-                then try_cast(raw_{{ field.column }} as double)
-        end as {{ field.column }}{{ "," if not loop.last }}
+        case when left({{ raw }}, 1) not in ('{', '[') then {{ raw }} end as {{ field.column }}{{ "," if not loop.last }}
         {%- else %}
-        -- integers only: '12.5' must not be rounded into a valid value; '1.0' is 1, as in DuckDB
+        -- Spark's cast also takes Java's suffixes ('1d', '2f'); DuckDB does not
         case
-            when
-                try_cast(raw_{{ field.column }} as double)
-                = try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
-                and abs(try_cast(raw_{{ field.column }} as double)) < {{ max_exact_integer() }}
-                then try_cast(try_cast(raw_{{ field.column }} as decimal(38, 0)) as bigint)
-        end as {{ field.column }}{{ "," if not loop.last }}
+            when not {{ raw }} rlike '[dDfF][ \t\n\f\r]*$' then try_cast({{ raw }} as double)
+        end as {{ field.column }}_value{{ "," if not loop.last }}
         {%- endif %}
         {%- endfor %}
     from raw_values
 
-),
-
-checked_lines as (
-
-    select
-        *,
-        {#- the checks in order: (condition, reason, offending key); the first that holds wins -#}
-        {%- set checks = [] %}
-        {%- for field in fields if field.required %}
-            {%- do checks.append(('raw_' ~ field.column ~ ' is null', 'missing_required_field', field.key)) %}
-        {%- endfor %}
-        {%- for field in fields %}
-            {%- if field.type in ('bigint', 'epoch_ms') %}
-                {%- do checks.append(('abs(try_cast(raw_' ~ field.column ~ ' as double)) >= ' ~ max_exact_integer(), 'out_of_range', field.key)) %}
-            {%- endif %}
-            {%- do checks.append(('raw_' ~ field.column ~ ' is not null and ' ~ field.column ~ ' is null', 'wrong_type', field.key)) %}
-        {%- endfor %}
-        {%- for field in fields if field.type == 'epoch_ms' %}
-            {%- do checks.append((field.column ~ ' not between ' ~ min_plausible_epoch_ms() ~ ' and ' ~ max_plausible_epoch_ms(), 'out_of_range', field.key)) %}
-        {%- endfor %}
-        {{ landing_line_verdict(checks) }}
-    from typed_values
-
 )
-
-select
-    -- lineage
-    source_file,
-    line_number,
-    -- verdict
-    rejection_reason,
-    rejected_field,
-    -- the raw line, for rejects only
-    case when rejection_reason is not null then line end as rejected_line,
-    -- typed fields
-    {%- for field in fields %}
-    {{ field.column }}{{ "," if not loop.last }}
-    {%- endfor %}
-from checked_lines
-{% endmacro %}
+{%- endmacro %}

@@ -1,33 +1,35 @@
 {#-
-    The JSON keys each landing source should have, their column names and types. The
-    *_landing_checked models parse with them, and the Glue landing tables describe them.
+    The landing contract of one source, as declared in models/staging/_landing__sources.yml,
+    in declared order. At parse time `graph` is empty: the list is empty then, and the
+    models are rendered again, with it, when they run.
 -#}
 {% macro landing_fields(source_name) %}
-    {%- set fields = {
-        'customer': [
-            {'key': 'customerName', 'column': 'customer_name', 'type': 'string', 'required': false},
-            {'key': 'email', 'column': 'email', 'type': 'string', 'required': true},
-            {'key': 'phone', 'column': 'phone', 'type': 'string', 'required': false},
-            {'key': 'birthDay', 'column': 'birth_day', 'type': 'string', 'required': false},
-            {'key': 'serialNumber', 'column': 'serial_number', 'type': 'string', 'required': true},
-            {'key': 'registrationDate', 'column': 'registration_ms', 'type': 'epoch_ms', 'required': true},
-            {'key': 'lastUpdateDate', 'column': 'last_update_ms', 'type': 'epoch_ms', 'required': true},
-            {'key': 'shareWithResearchAsOfDate', 'column': 'research_consent_ms', 'type': 'epoch_ms', 'required': false},
-            {'key': 'shareWithPublicAsOfDate', 'column': 'public_consent_ms', 'type': 'epoch_ms', 'required': false},
-            {'key': 'shareWithFriendsAsOfDate', 'column': 'friends_consent_ms', 'type': 'epoch_ms', 'required': false},
-        ],
-        'accelerometer': [
-            {'key': 'user', 'column': 'user_email', 'type': 'string', 'required': true},
-            {'key': 'timestamp', 'column': 'reading_ms', 'type': 'epoch_ms', 'required': true},
-            {'key': 'x', 'column': 'x', 'type': 'double', 'required': true},
-            {'key': 'y', 'column': 'y', 'type': 'double', 'required': true},
-            {'key': 'z', 'column': 'z', 'type': 'double', 'required': true},
-        ],
-        'step_trainer': [
-            {'key': 'sensorReadingTime', 'column': 'sensor_reading_ms', 'type': 'epoch_ms', 'required': true},
-            {'key': 'serialNumber', 'column': 'serial_number', 'type': 'string', 'required': true},
-            {'key': 'distanceFromObject', 'column': 'distance_from_object', 'type': 'bigint', 'required': true},
-        ],
-    } -%}
-    {{ return(fields[source_name]) }}
+    {%- if not execute %}{{ return([]) }}{% endif %}
+    {%- set source_node = graph.sources.get('source.stedi.landing.' ~ source_name) %}
+    {%- if source_node is none or not source_node.columns %}
+        {{ exceptions.raise_compiler_error(
+            "landing source '" ~ source_name ~ "' declares no columns in models/staging/_landing__sources.yml"
+        ) }}
+    {%- endif %}
+    {%- set fields = [] %}
+    {%- for column in source_node.columns.values() %}
+        {%- set meta = column.config.get('meta', {}) if column.config else {} %}
+        {%- set meta = meta or column.meta %}
+        {%- if meta.get('json_key') is not string
+            or meta.get('check_type') not in ('string', 'bigint', 'double', 'epoch_ms')
+            or meta.get('required') not in (true, false) %}
+            {{ exceptions.raise_compiler_error(
+                "landing." ~ source_name ~ "." ~ column.name ~ ": config.meta needs json_key (text),"
+                ~ " check_type (string, bigint, double or epoch_ms) and required (true or false)"
+            ) }}
+        {%- endif %}
+        {%- do fields.append({
+            'key': meta.json_key,
+            'column': column.name,
+            'type': meta.check_type,
+            'required': meta.required,
+            'description': column.description,
+        }) %}
+    {%- endfor %}
+    {{ return(fields) }}
 {% endmacro %}

@@ -1,18 +1,7 @@
 {#-
-    The landing sources as relations. On DuckDB the sources read the files themselves
-    (`external_location` in models/staging/_landing__sources.yml), so there is nothing to
-    do. dbt-spark ignores `external_location`: this on-run-start hook creates, per source,
-    the relations that `source('landing', <name>)` resolves to:
-
-      landing.<name>__files             a table over $STEDI_LANDING/<name>/ (files *.json*),
-                                        one row per file holding its whole text (wholetext),
-                                        so each line can be numbered exactly; .gz is read
-                                        transparently
-      landing.<name>                    the source: every readable line with `filename`
-                                        (the path as DuckDB reports it), `line_number`, `line`
-      landing.<name>__unreadable_lines  lines that are not UTF-8 or longer than the maximum,
-                                        the equivalent of DuckDB's reject tables; the
-                                        record_unreadable_lines post-hook quarantines them
+    dbt-spark ignores `external_location`, so on Spark the relations behind
+    `source('landing', …)` are created here. Whole files (wholetext) so that each line can
+    be numbered exactly. What each relation holds: _landing_macros.yml.
 -#}
 {% macro prepare_landing_sources() %}
     {{ return(adapter.dispatch('prepare_landing_sources', 'stedi')()) }}
@@ -29,12 +18,9 @@
 {% macro max_landing_line_bytes() %}16777216{% endmacro %}
 
 {#-
-    Every line of the files that match `file_condition`, with its number in the file.
-    A file that is valid UTF-8 is split as text. A file that is not is split as bytes
-    (in hex, two characters per byte, so a line keeps its own bytes and the reader's
-    replacement characters cannot be mistaken for real ones): line ends are LF, CRLF and a
-    lone CR, whose bytes never occur inside a UTF-8 sequence. The empty string after a
-    final line end is no line: "a\n" holds one line, an empty file none.
+    A file that is not UTF-8 is split as bytes (in hex), so a line keeps its own bytes and
+    the reader's replacement characters cannot be mistaken for real ones; LF, CRLF and CR
+    never occur inside a UTF-8 sequence, so splitting bytes there is safe.
 -#}
 {% macro spark__landing_file_lines(source_name, file_condition) %}
     with landing_files as (

@@ -1,9 +1,4 @@
-{#-
-    Post-hook of the *_landing_checked models. Lines the reader cannot take (not UTF-8,
-    longer than its maximum) are skipped by read_csv and recorded, with their line numbers,
-    in the connection's reject tables. This quarantines them in the checked table and shifts
-    the line numbers of the readable lines that follow them in the same file.
--#}
+{#- Lines the reader cannot take must still be accounted for: they are quarantined here. -#}
 {% macro record_unreadable_lines(source_name) %}
     {{ return(adapter.dispatch('record_unreadable_lines', 'stedi')(source_name)) }}
 {% endmacro %}
@@ -52,11 +47,7 @@
     from ({{ unreadable_lines }}) as unreadable;
 {% endmacro %}
 
-{#-
-    On Spark the source view numbers every line exactly and leaves the unreadable ones to
-    landing.<source>__unreadable_lines (macros/landing/landing_sources.sql): quarantine them
-    here, at their own line numbers. No other line moves.
--#}
+{#- The Spark source numbered every line already, so no other line moves. -#}
 {% macro spark__record_unreadable_lines(source_name) %}
     insert into {{ this }} (source_file, line_number, rejection_reason, rejected_line)
     select

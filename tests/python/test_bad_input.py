@@ -8,30 +8,34 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bad_input import HOSTILE_NAME, write_bad_landing
+from bad_input import ACCEPTED, HOSTILE_NAME, SEVERAL_FAULTS_FILE, Outcome, write_bad_landing
 from conftest import COURSE_V1, Build, assert_succeeded, build, require_course_data, run_dbt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
-def placements(result: Build) -> dict[tuple[str, str, int], str]:
-    """Where every landing line ended up: 'accepted' or its quarantine reason."""
+def placements(result: Build) -> dict[tuple[str, str, int], Outcome]:
+    """Where every landing line ended up: accepted, or its quarantine reason and field."""
     rows = result.query(
         """
-        select 'customer', source_file, line_number, 'accepted' from landing.customer_landing
+        select 'customer', source_file, line_number, 'accepted', null
+        from landing.customer_landing
         union all
-        select 'accelerometer', source_file, line_number, 'accepted' from landing.accelerometer_landing
+        select 'accelerometer', source_file, line_number, 'accepted', null
+        from landing.accelerometer_landing
         union all
-        select 'step_trainer', source_file, line_number, 'accepted' from landing.step_trainer_landing
+        select 'step_trainer', source_file, line_number, 'accepted', null
+        from landing.step_trainer_landing
         union all
-        select source_name, source_file, line_number, rejection_reason from landing.rejected_records
+        select source_name, source_file, line_number, rejection_reason, rejected_field
+        from landing.rejected_records
         """
     )
-    found: dict[tuple[str, str, int], str] = {}
-    for source, file, number, outcome in rows:
+    found: dict[tuple[str, str, int], Outcome] = {}
+    for source, file, number, reason, field in rows:
         key = (source, Path(file).name, number)
         assert key not in found, f"line {key} is in two places"
-        found[key] = outcome
+        found[key] = (reason, field)
     return found
 
 
@@ -56,6 +60,14 @@ def test_every_line_ends_up_exactly_where_documented(bad_build):
     assert placements(result) == expected
 
 
+def test_a_line_with_several_faults_gets_the_first_failing_check(bad_build):
+    result, expected = bad_build
+    found = placements(result)
+    several = {key: outcome for key, outcome in expected.items() if SEVERAL_FAULTS_FILE in key[1]}
+    assert len(several) >= 5
+    assert {key: found.get(key) for key in several} == several
+
+
 def test_drift_is_understood_and_hostile_values_stay_data(bad_build):
     result, _ = bad_build
     names = result.query(
@@ -69,7 +81,7 @@ def test_drift_is_understood_and_hostile_values_stay_data(bad_build):
     assert result.count("landing.step_trainer_landing") == 4
     assert result.query(
         "select rejected_field from landing.rejected_records where rejection_reason = 'missing_required_field'"
-        " order by source_name"
+        f" and source_file not like '%{SEVERAL_FAULTS_FILE}' order by source_name"
     ) == [("user",), ("email",)]
     # the tables that hostile strings name still exist
     assert result.count("trusted.customer_trusted") == 5
@@ -105,7 +117,7 @@ def test_duplicates_and_shared_devices_follow_their_rules(bad_build):
 def test_quarantine_is_reported_without_failing_the_build(bad_build):
     result, expected = bad_build
     output = result.result.stdout
-    rejected = sum(1 for outcome in expected.values() if outcome != "accepted")
+    rejected = sum(1 for outcome in expected.values() if outcome != ACCEPTED)
     assert f"WARN {rejected} quarantined_lines" in output
     assert "WARN 1 unattributed_device_readings" in output
     # each warning says where to look
@@ -190,7 +202,7 @@ def test_random_garbage_never_breaks_the_build_and_every_line_is_accounted_for(
     assert sorted(random_file) == list(range(1, len(data.splitlines()) + 1))
     for number, (is_valid, _, _) in enumerate(lines, start=1):
         if is_valid:
-            assert random_file[number] == "accepted", (number, content[number - 1])
+            assert random_file[number] == ACCEPTED, (number, content[number - 1])
 
 
 def test_missing_landing_folder_is_one_clear_line(tmp_path):

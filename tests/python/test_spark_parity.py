@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from bad_input import write_bad_landing
+from bad_input import ACCEPTED, SEVERAL_FAULTS_FILE, write_bad_landing
 from conftest import (
     COURSE_V2,
     LANDING_RELATIONS,
@@ -214,13 +214,18 @@ def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(engine_builds)
             ).fetchall()
         )
     assert on_spark_rows == on_duckdb_rows
-    reasons = {
-        (source, Path(file).name, number): reason
-        for source, file, number, reason, _ in on_spark_rows
+    outcomes = {
+        (source, Path(file).name, number): (reason, field)
+        for source, file, number, reason, field in on_spark_rows
     }
-    assert reasons.pop(("accelerometer", "accelerometer-mixed.json", 3)) == "invalid_encoding"
-    assert reasons == {key: outcome for key, outcome in expected.items() if outcome != "accepted"}
-    assert "invalid_encoding" in reasons.values()
+    assert outcomes.pop(("accelerometer", "accelerometer-mixed.json", 3)) == (
+        "invalid_encoding",
+        None,
+    )
+    # reason and field of every line, those with several faults included (SEVERAL_FAULTS)
+    assert outcomes == {key: outcome for key, outcome in expected.items() if outcome != ACCEPTED}
+    assert ("invalid_encoding", None) in outcomes.values()
+    assert any(SEVERAL_FAULTS_FILE in file for _, file, _ in outcomes)
 
 
 def test_the_pseudonym_key_never_reaches_spark_build_files(engine_builds):

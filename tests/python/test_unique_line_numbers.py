@@ -1,6 +1,7 @@
-"""The DuckDB line-number uniqueness test (tests/dbt/generic/unique_line_numbers.sql): a
-file numbered from rowids passes without grouping its lines; any other file is grouped
-exactly, so a duplicate is found wherever it is."""
+"""The DuckDB query of the line-number uniqueness test (tests/dbt/generic/unique_line_numbers.sql
+dispatches to macros/landing/number_landing_lines.sql): a file numbered from rowids passes
+without grouping its lines; any other file is grouped exactly, so a duplicate is found
+wherever it is."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from conftest import render_jinja_block
 
 def uniqueness_test_sql(model: str) -> str:
     return render_jinja_block(
-        "tests/dbt/generic/unique_line_numbers.sql",
-        "{% test unique_line_numbers(model) %}",
-        "{% endtest %}",
+        "macros/landing/number_landing_lines.sql",
+        "{% macro duckdb__landing_duplicate_line_numbers(model) %}",
+        "{% endmacro %}",
         model=model,
-        target={"type": "duckdb"},
     )
 
 
