@@ -9,6 +9,9 @@
 -#}
 {% macro publish_verified_zones(results) %}
     {% if not execute %}{{ return('') }}{% endif %}
+    {% if flags.WHICH not in ['build', 'run', 'test', 'seed', 'retry'] %}
+        {{ return('') }}
+    {% endif %}
     {% set reason = unverified_reason(results) %}
     {% if reason %}
         {{ log("Not published: " ~ reason ~ ". Consumers keep the previous tables.", info=True) }}

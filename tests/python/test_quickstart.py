@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -207,3 +208,30 @@ def test_defaults_are_the_projects_and_each_target_has_its_own(tmp_path, generat
     assert f"lake: {project}/data/s3/lake" in located.stdout
     assert f"data scientists' file: {project}/data/s3/ml.duckdb" in located.stdout
     assert (data / "s3" / "stedi.duckdb").exists() and list(elsewhere.iterdir()) == []
+
+
+def test_source_freshness_reports_the_age_of_the_newest_landing_file(tmp_path, generated_landing):
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    env = dbt_environment(tmp_path, landing)
+
+    def freshness() -> dict[str, str]:
+        ran = subprocess.run(
+            [str(BIN_DIR / "dbt"), "source", "freshness"],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert "Traceback" not in ran.stdout + ran.stderr
+        results = json.loads((tmp_path / "target" / "sources.json").read_text())["results"]
+        return {result["unique_id"].rsplit(".", 1)[1]: result["status"] for result in results}
+
+    assert freshness() == {"customer": "pass", "accelerometer": "pass", "step_trainer": "pass"}
+    # the phone feed stopped three days ago: a warning; the devices' ten days ago: an error
+    for source, days in (("accelerometer", 3), ("step_trainer", 10)):
+        old = time.time() - days * 86_400
+        for path in (landing / source).iterdir():
+            os.utime(path, (old, old))
+    assert freshness() == {"customer": "pass", "accelerometer": "warn", "step_trainer": "error"}
