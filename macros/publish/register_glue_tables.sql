@@ -44,7 +44,7 @@
             {% set source_node = graph.sources['source.stedi.landing.' ~ source_name] %}
             {% set columns = [] %}
             {% for field in landing_fields(source_name) %}
-                {% do columns.append({'name': field.key, 'type': glue_types[field.type], 'description': ''}) %}
+                {% do columns.append({'name': field.key, 'type': glue_types[field.type], 'description': field.description}) %}
             {% endfor %}
             {% do tables.append({
                 'database': glue_database('landing'),
