@@ -12,6 +12,7 @@ Command line:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -143,6 +144,15 @@ def check_bucket(uri: str, aws: boto3.Session | None = None) -> None:
         raise AwsSetupError(f"Cannot reach {uri}: {code or error}") from error
     except BotoCoreError as error:
         raise AwsSetupError(f"Cannot reach {uri}: {error}") from error
+
+
+def open_binary(path: str) -> Any:
+    """A local file or an S3 object, opened for reading as a stream of bytes."""
+    if is_s3(path):
+        location = S3Location.parse(path)
+        body = client("s3").get_object(Bucket=location.bucket, Key=location.key(""))["Body"]
+        return contextlib.closing(body)
+    return open(path, "rb")  # noqa: SIM115 (the caller closes it)
 
 
 def prune_folder(folder: str, keep_file: str) -> str:

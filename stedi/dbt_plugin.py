@@ -20,8 +20,10 @@
 from __future__ import annotations
 
 import fcntl
+import gzip
 import os
 import re
+import zlib
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -99,6 +101,21 @@ def replace_file(source: str, target: str) -> str:
     return target
 
 
+def damaged_gzip(path: str) -> str | None:
+    """'truncated_file' or 'corrupt_file' for a .gz file whose stream does not check out."""
+    if not path.endswith(".gz"):
+        return None
+    try:
+        with aws.open_binary(path) as raw, gzip.GzipFile(fileobj=raw) as stream:
+            while stream.read(1 << 24):
+                pass
+    except EOFError:
+        return "truncated_file"
+    except (OSError, zlib.error):  # BadGzipFile, a CRC or length mismatch, a bad stream
+        return "corrupt_file"
+    return None
+
+
 def ensure_folder(path: str) -> str:
     if "://" not in path:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -152,6 +169,7 @@ class Plugin(BasePlugin):
             ("stedi_ensure_folder", ensure_folder, ["VARCHAR"]),
             ("stedi_prune_folder", aws.prune_folder, ["VARCHAR", "VARCHAR"]),
             ("stedi_prepare_file", prepare_file, ["VARCHAR"]),
+            ("stedi_damaged_gzip", damaged_gzip, ["VARCHAR"]),
             ("stedi_replace_file", replace_file, ["VARCHAR", "VARCHAR"]),
         ]
         if self._aws:

@@ -1,11 +1,12 @@
 {#-
     The post-hooks of the *_landing_checked models: number the lines, then quarantine the
-    lines the reader could not take.
+    lines the reader could not take, then the lines of damaged .json.gz files.
 -#}
 {% macro landing_post_hooks(source_name) %}
     {% set hooks = [
         "{{ number_landing_lines() }}",
         "{{ record_unreadable_lines('" ~ source_name ~ "') }}",
+        "{{ record_damaged_files() }}",
     ] %}
     {% set in_transaction = landing_post_hooks_in_transaction() %}
     {% set configured = [] %}

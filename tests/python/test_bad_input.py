@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -221,3 +222,46 @@ def test_missing_landing_folder_is_one_clear_line(tmp_path):
     result = run_dbt(["build"], tmp_path, empty)
     assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
     assert "No landing files" in result.stdout
+
+
+def test_a_damaged_gzip_file_is_quarantined_with_its_own_reason(generated_landing, tmp_path):
+    """DuckDB reads a truncated or corrupt .json.gz silently: the build says so instead."""
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    reading = '{{"user":"ann@example.com","timestamp":{},"x":1.0,"y":0.0,"z":0.0}}\n'
+    lines = "".join(reading.format(1655564444103 + number) for number in range(3000)).encode()
+    packed = gzip.compress(lines)
+    (landing / "accelerometer" / "truncated.json.gz").write_bytes(packed[: len(packed) // 2])
+    corrupt = bytearray(packed)
+    corrupt[-8:-4] = bytes(4)  # the CRC of the data: the stream decodes, the check fails
+    (landing / "accelerometer" / "corrupt.json.gz").write_bytes(bytes(corrupt))
+
+    result = build(landing, tmp_path / "build")
+    assert_succeeded(result)
+    by_file = dict(
+        ((Path(file).name, reason), (count, last))
+        for file, reason, count, last in result.query(
+            """
+            select source_file, rejection_reason, count(*), max(line_number)
+            from landing.rejected_records
+            where source_file like '%.gz'
+            group by all
+            """
+        )
+    )
+    truncated_lines = result.query(
+        "select max(line_number) from landing.accelerometer_landing_checked"
+        " where source_file like '%truncated.json.gz'"
+    )[0][0]
+    assert 0 < truncated_lines < 3000
+    # the cut last line, and only it, is quarantined as truncated_file
+    assert by_file[("truncated.json.gz", "truncated_file")] == (1, truncated_lines)
+    assert ("truncated.json.gz", "invalid_json") not in by_file
+    assert by_file[("corrupt.json.gz", "corrupt_file")] == (3000, 3000)
+    assert (
+        result.count("landing.accelerometer_landing")
+        == result.query(
+            "select count(*) from landing.accelerometer_landing_checked where rejection_reason is null"
+        )[0][0]
+    )
+    assert "WARN" in result.result.stdout and "quarantined_lines" in result.result.stdout

@@ -1,0 +1,34 @@
+{#-
+    Post-hook of the *_landing_checked models: DuckDB's reader decompresses a truncated
+    .json.gz as far as it goes and a corrupt one without checking it, silently. A file
+    whose gzip stream does not end or check out (stedi_damaged_gzip, stedi/dbt_plugin.py)
+    is quarantined: its last line as truncated_file (it may be cut, the rest is missing),
+    every line of a corrupt file as corrupt_file. The lines keep their numbers.
+-#}
+{% macro record_damaged_files() %}
+    {{ return(adapter.dispatch('record_damaged_files', 'stedi')()) }}
+{% endmacro %}
+
+{#- Spark's reader fails the build on a damaged gzip file itself. -#}
+{% macro default__record_damaged_files() %}
+{% endmacro %}
+
+{% macro duckdb__record_damaged_files() %}
+    update {{ this }} as checked
+    set rejection_reason = damaged.reason, rejected_field = null
+    from (
+        select
+            source_file,
+            stedi_damaged_gzip(source_file) as reason,
+            max(line_number) as last_line_number
+        from {{ this }}
+        where source_file like '%.gz'
+        group by source_file
+    ) as damaged
+    where
+        checked.source_file = damaged.source_file
+        and (
+            damaged.reason = 'corrupt_file'
+            or (damaged.reason = 'truncated_file' and checked.line_number = damaged.last_line_number)
+        )
+{% endmacro %}
