@@ -101,10 +101,11 @@ def replace_file(source: str, target: str) -> str:
     return target
 
 
-def damaged_gzip(path: str) -> str | None:
-    """'truncated_file' or 'corrupt_file' for a .gz file whose stream does not check out."""
+def damaged_gzip(path: str) -> str:
+    """'truncated_file' or 'corrupt_file' for a .gz file whose stream does not check out,
+    else '' (a DuckDB UDF may not return NULL)."""
     if not path.endswith(".gz"):
-        return None
+        return ""
     try:
         with aws.open_binary(path) as raw, gzip.GzipFile(fileobj=raw) as stream:
             while stream.read(1 << 24):
@@ -113,7 +114,7 @@ def damaged_gzip(path: str) -> str | None:
         return "truncated_file"
     except (OSError, zlib.error):  # BadGzipFile, a CRC or length mismatch, a bad stream
         return "corrupt_file"
-    return None
+    return ""
 
 
 def ensure_folder(path: str) -> str:

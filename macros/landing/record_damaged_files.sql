@@ -19,7 +19,7 @@
     from (
         select
             source_file,
-            stedi_damaged_gzip(source_file) as reason,
+            nullif(stedi_damaged_gzip(source_file), '') as reason,
             max(line_number) as last_line_number
         from {{ this }}
         where source_file like '%.gz'
