@@ -135,6 +135,9 @@ class Plugin(BasePlugin):
         """Runs before DuckDB opens the database: take the locks, check AWS access."""
         # httpfs is installed into the Python environment, wherever dbt is started
         config["extension_directory"] = str(extensions.extension_directory())
+        # relative paths (the default landing folder) that are not in the working folder
+        # are looked up in the project's
+        config["file_search_path"] = str(project_dir())
         database = str(creds.path)
         if not is_local(database) or self._locks:
             return

@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.request
 
+import duckdb
 from conftest import (
     BIN_DIR,
     PROJECT_DIR,
@@ -173,13 +174,14 @@ def test_defaults_are_the_projects_and_each_target_has_its_own(tmp_path, generat
     project = copy_project_with_faults(tmp_path / "project", [])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    shutil.copytree(generated_landing, project / "data" / "landing")
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in ("STEDI_DUCKDB", "STEDI_LAKE", "STEDI_ML_DUCKDB", "DBT_TARGET_PATH")
+        if name
+        not in ("STEDI_LANDING", "STEDI_DUCKDB", "STEDI_LAKE", "STEDI_ML_DUCKDB", "DBT_TARGET_PATH")
     }
     env.update(
-        STEDI_LANDING=str(generated_landing),
         DBT_PROFILES_DIR=str(project),
         STEDI_PSEUDONYM_KEY_FILE=str(tmp_path / "pseudonym.key"),
     )
@@ -200,6 +202,9 @@ def test_defaults_are_the_projects_and_each_target_has_its_own(tmp_path, generat
     data = project / "data"
     assert (data / "stedi.duckdb").is_file() and (data / "ml.duckdb").is_file()
     assert (data / "lake" / "curated" / "machine_learning_curated").is_dir()
+    with duckdb.connect(str(data / "stedi.duckdb"), read_only=True) as connection:
+        landed = connection.execute("select count(*) from landing.customer_landing").fetchone()
+    assert landed[0] > 0
 
     # the s3 target's local defaults are its own (its lake is normally an s3:// URI)
     env.update(STEDI_PSEUDONYM_KEY="key", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
