@@ -24,3 +24,16 @@
 {% macro duckdb__sha256_hex(value) -%}
     sha256({{ value }})
 {%- endmacro %}
+
+{#- Every column of the relation in the FROM clause but `columns`. -#}
+{% macro all_columns_except(columns) %}
+    {{ return(adapter.dispatch('all_columns_except', 'stedi')(columns)) }}
+{% endmacro %}
+
+{% macro default__all_columns_except(columns) -%}
+    * except ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__all_columns_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}

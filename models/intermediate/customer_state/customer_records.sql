@@ -23,26 +23,8 @@ records_by_recency as (
 ranked_records as (
 
     select
-        customer_key,
-        email,
-        customer_name,
-        phone,
-        birth_day,
-        serial_number,
-        registration_ms,
-        registration_at,
-        last_update_ms,
-        last_update_at,
-        research_consent_ms,
-        research_consent_at,
-        public_consent_ms,
-        public_consent_at,
-        friends_consent_ms,
-        friends_consent_at,
-        landing_records,
-        recency_rank = 1 as is_current_record,
-        source_file,
-        line_number
+        {{ all_columns_except(['recency_rank']) }},
+        recency_rank = 1 as is_current_record
     from records_by_recency
 
 )
