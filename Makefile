@@ -16,8 +16,20 @@ export STEDI_TARGET := $(TARGET)
 export SPARK_LOCAL_IP := 127.0.0.1
 # `make run TARGET=spark` needs the Spark requirements too.
 ENGINE_SETUP := setup $(if $(filter spark%,$(TARGET)),setup-spark)
+# TARGET=spark_cluster: the Thrift port of the cluster `make spark-cluster-up` started,
+# unless STEDI_SPARK_PORT is set; the build stops with one line when none is running.
+ifeq ($(TARGET),spark_cluster)
+ENGINE_SETUP += spark-cluster-check
+ifeq ($(strip $(STEDI_SPARK_PORT)),)
+STEDI_SPARK_PORT := $(shell $(BIN)/python -m stedi.spark_cluster port 2>/dev/null)
+endif
+ifneq ($(strip $(STEDI_SPARK_PORT)),)
+export STEDI_SPARK_PORT
+endif
+endif
 
-.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean
+.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean \
+	spark-cluster-up spark-cluster-down spark-cluster-status spark-cluster-check
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
 setup: $(VENV)/.installed
@@ -33,6 +45,22 @@ setup-spark: $(VENV)/.spark-installed
 $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
 	touch $@
+
+# A standalone Spark cluster on 127.0.0.1 (master, 2 workers, Thrift server) for
+# TARGET=spark_cluster; state, metastore, warehouse and logs in target/spark-cluster/.
+# Sizes: STEDI_SPARK_WORKERS, STEDI_SPARK_WORKER_CORES, STEDI_SPARK_WORKER_MEMORY, … (stedi/spark_cluster.py)
+spark-cluster-up: setup setup-spark
+	$(BIN)/python -m stedi.spark_cluster up
+
+spark-cluster-down: setup
+	$(BIN)/python -m stedi.spark_cluster down
+
+spark-cluster-status: setup
+	$(BIN)/python -m stedi.spark_cluster status
+
+# One line instead of dbt-spark's connection error when no Thrift server answers.
+spark-cluster-check: setup-spark
+	@$(BIN)/python -m stedi.spark_cluster check
 
 # Generates sample landing data when the landing folder is empty, then builds every zone.
 run: $(ENGINE_SETUP)
