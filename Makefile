@@ -89,8 +89,10 @@ report: $(ENGINE_SETUP)
 # Build time against landing size: make bench SIZES="956 10000 100000 1000000"
 SIZES ?= 956 10000 100000
 SPARK_MAX ?= 10000
+# the spark_cluster column needs `make spark-cluster-up` first
+SPARK_CLUSTER_MAX ?= 10000
 bench: setup
-	$(BIN)/python -m stedi.bench --sizes $(SIZES) --spark-max $(SPARK_MAX)
+	$(BIN)/python -m stedi.bench --sizes $(SIZES) --spark-max $(SPARK_MAX) --spark-cluster-max $(SPARK_CLUSTER_MAX)
 
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup

@@ -298,6 +298,8 @@ def cluster_env(state: State) -> dict[str, str]:
         SPARK_LOG_DIR=str(Path(state.folder) / "logs"),
         SPARK_PID_DIR=str(Path(state.folder)),
         SPARK_WORKER_DIR=str(Path(state.folder)),
+        # the master's REST submission server would listen on the fixed port 6066
+        SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false",
     )
     # the pseudonym key reaches the server per session (profiles.yml), never at start-up
     env.pop("STEDI_PSEUDONYM_KEY", None)
@@ -456,11 +458,19 @@ def status() -> int:
     return 0
 
 
-def port() -> int:
-    """The running cluster's Thrift port (for the Makefile), or nothing."""
+def running_thrift_port() -> int | None:
+    """The Thrift port of the cluster started here, when it is running."""
     state = read_state(cluster_folder())
     if state is not None and any(running(process) for process in state.processes):
-        print(state.thrift_port)
+        return state.thrift_port
+    return None
+
+
+def port() -> int:
+    """The running cluster's Thrift port (for the Makefile), or nothing."""
+    thrift_port = running_thrift_port()
+    if thrift_port is not None:
+        print(thrift_port)
     return 0
 
 
