@@ -270,8 +270,9 @@ class Launcher:
         ]
         # spark-submit sizes the Thrift server's JVM with SPARK_DAEMON_MEMORY, as a daemon
         self.env = dict(self.env, SPARK_DAEMON_MEMORY=confs["spark.driver.memory"])
-        # the driver's working folder: a relative path the server resolves lands here
-        self.start("thrift-server", command, PROJECT_DIR)
+        # the driver works in the cluster folder, not the project: dbt makes every path it
+        # sends absolute (spark__location), and a path it did not would land here, visibly
+        self.start("thrift-server", command, folder)
 
 
 def wait_for(what: str, ready: Any, state: State, timeout: float) -> None:

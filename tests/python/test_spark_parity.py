@@ -30,6 +30,7 @@ from bad_input import write_bad_landing
 from conftest import (
     COURSE_V2,
     LANDING_RELATIONS,
+    PROJECT_DIR,
     PUBLISHED_RELATIONS,
     Build,
     SparkCluster,
@@ -171,7 +172,12 @@ def cluster_build(
             os.kill(victim, signal.SIGKILL)
             killed.update(pid=victim, after_line=lines[-1])
 
-    on_spark = build_watching(landing, root, policy, kill_worker_two, **cluster.env(), **env)
+    # the lake as a path relative to the project folder (dbt's working folder), which is
+    # not the Thrift server's: dbt must make it absolute for the server and the executors
+    lake = os.path.relpath(root / "lake", PROJECT_DIR)
+    on_spark = build_watching(
+        landing, root, policy, kill_worker_two, STEDI_LAKE=lake, **cluster.env(), **env
+    )
     ran = cluster.completed_tasks_by_worker() - before
     if killed:
         killed["alive_workers_after_build"] = cluster.master_status()["aliveworkers"]
