@@ -27,10 +27,22 @@ endif
 export SPARK_LOCAL_IP := 127.0.0.1
 # `make run TARGET=spark` needs the Spark requirements too.
 ENGINE_SETUP := setup $(if $(filter spark%,$(TARGET)),setup-spark)
+# TARGET=spark_cluster: the Thrift port of the cluster `make spark-cluster-up` started,
+# unless STEDI_SPARK_PORT is set; the build stops with one line when none is running.
+ifeq ($(TARGET),spark_cluster)
+ENGINE_SETUP += spark-cluster-check
+ifeq ($(strip $(STEDI_SPARK_PORT)),)
+STEDI_SPARK_PORT := $(shell $(BIN)/python -m stedi.spark_cluster port 2>/dev/null)
+endif
+ifneq ($(strip $(STEDI_SPARK_PORT)),)
+export STEDI_SPARK_PORT
+endif
+endif
 
 SAMPLE_DATA = $(if $(filter file,$(origin STEDI_LANDING)),$(BIN)/python -m stedi.generate --if-empty --out "$(SAMPLE_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null)
 
-.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean
+.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean \
+	spark-cluster-up spark-cluster-down spark-cluster-status spark-cluster-check
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
 setup: $(VENV)/.installed
@@ -46,6 +58,22 @@ setup-spark: $(VENV)/.spark-installed
 $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
 	touch $@
+
+# A standalone Spark cluster on 127.0.0.1 (master, 2 workers, Thrift server) for
+# TARGET=spark_cluster; state, metastore, warehouse and logs in target/spark-cluster/.
+# Sizes: STEDI_SPARK_WORKERS, STEDI_SPARK_WORKER_CORES, STEDI_SPARK_WORKER_MEMORY, … (stedi/spark_cluster.py)
+spark-cluster-up: setup setup-spark
+	$(BIN)/python -m stedi.spark_cluster up
+
+spark-cluster-down: setup
+	$(BIN)/python -m stedi.spark_cluster down
+
+spark-cluster-status: setup
+	$(BIN)/python -m stedi.spark_cluster status
+
+# One line instead of dbt-spark's connection error when no Thrift server answers.
+spark-cluster-check: setup-spark
+	@$(BIN)/python -m stedi.spark_cluster check
 
 # Generates sample landing data into an empty SAMPLE_LANDING (STEDI_LANDING unset), then builds.
 run: $(ENGINE_SETUP)
@@ -74,8 +102,10 @@ report: $(ENGINE_SETUP)
 # Build time against landing size: make bench SIZES="956 10000 100000 1000000"
 SIZES ?= 956 10000 100000
 SPARK_MAX ?= 10000
+# the spark_cluster column needs `make spark-cluster-up` first
+SPARK_CLUSTER_MAX ?= 10000
 bench: setup
-	$(BIN)/python bench/run.py --sizes $(SIZES) --spark-max $(SPARK_MAX)
+	$(BIN)/python bench/run.py --sizes $(SIZES) --spark-max $(SPARK_MAX) --spark-cluster-max $(SPARK_CLUSTER_MAX)
 
 # Upload a local landing folder (default: the sample data) to S3: make upload-landing S3_LANDING=s3://bucket/prefix
 upload-landing: setup

@@ -8,6 +8,9 @@ with stedi.generate, then measures, each in its own process:
   columns, all three sources), nothing else;
 - `dbt build` (every model and test, default policy, fresh database) and `dbt run` alone;
 - `dbt build --target spark` where the Spark requirements are installed, up to --spark-max;
+- `dbt build --target spark_cluster` up to --spark-cluster-max, when the cluster of
+  `make spark-cluster-up` runs (or STEDI_SPARK_PORT names a Thrift server); its peak memory
+  is dbt's only (the cluster's JVMs are not its children);
 - each dbt command after a `dbt parse` with the same settings (timed on its own), so it
   reuses the parsed project as a repeated build with unchanged settings does;
 - wall time, CPU time, peak memory of the whole process tree (sampled), landing bytes,
@@ -36,6 +39,7 @@ from typing import Any
 import psutil
 
 from stedi.generate import generate
+from stedi.spark_cluster import running_thrift_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
@@ -177,6 +181,10 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
     engines = [("duckdb", "local", "build"), ("duckdb_run", "local", "run")]
     if args.spark_max >= customers and importlib.util.find_spec("pyspark"):
         engines.append(("spark", "spark", "build"))
+    thrift_port = os.environ.get("STEDI_SPARK_PORT") or running_thrift_port()
+    if args.spark_cluster_max >= customers and thrift_port:
+        engines.append(("spark_cluster", "spark_cluster", "build"))
+        env["STEDI_SPARK_PORT"] = str(thrift_port)
     for name, target, command in engines:
         root = work / f"{name}-{customers}"
         shutil.rmtree(root, ignore_errors=True)
@@ -216,8 +224,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         "",
         "| customers | landing | rows | generate | floor | dbt build | build / floor | dbt run"
         " | spark build | spark / duckdb | same, parse included | build peak memory | build CPU"
-        " | dbt parse |",
-        "|" + " ---: |" * 14,
+        " | dbt parse | spark cluster build |",
+        "|" + " ---: |" * 15,
     ]
     for r in results:
         build, floor, run = r["duckdb"], r["floor"], r["duckdb_run"]
@@ -238,7 +246,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
             f"| {r['customers']:,} | {r['landing_bytes'] / 1e6:,.0f} MB | {r['landing_rows']:,}"
             f" | {r['generate_s']} s | {floor['wall_s']} s | {seconds(build)} | {ratio:.1f}×"
             f" | {seconds(run)} | {seconds(spark)} | {spark_ratio} | {spark_ratio_with_parse}"
-            f" | {build['peak_rss_mb']:,} MB | {build['cpu_s']} s | {build['parse_s']} s |"
+            f" | {build['peak_rss_mb']:,} MB | {build['cpu_s']} s | {build['parse_s']} s"
+            f" | {seconds(r.get('spark_cluster'))} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -256,6 +265,7 @@ def chart(results: list[dict[str, Any]], path: Path) -> None:
         ("duckdb", "dbt build, DuckDB"),
         ("duckdb_run", "dbt run, DuckDB"),
         ("spark", "dbt build, Spark (local)"),
+        ("spark_cluster", "dbt build, Spark cluster (2 workers)"),
     ):
         points = [
             (size, r[key]["wall_s"])
@@ -279,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[956, 10_000, 100_000])
     parser.add_argument("--spark-max", type=int, default=10_000)
+    parser.add_argument("--spark-cluster-max", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--memory-limit", default=os.environ.get("STEDI_DUCKDB_MEMORY_LIMIT", "4GB")

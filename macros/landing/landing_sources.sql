@@ -119,16 +119,16 @@
 {% endmacro %}
 
 {#-
-    Spark resolves a relative LOCATION against the schema's folder in its warehouse, not
-    against the folder dbt runs in, as DuckDB and `insert overwrite directory` do: a
-    relative STEDI_LANDING or STEDI_LAKE is made absolute with the driver's working folder.
+    Spark resolves a relative LOCATION against the schema's folder in its warehouse, and a
+    relative `insert overwrite directory` against its driver's working folder: on a Thrift
+    server that is wherever the server was started, not where dbt runs. So a relative
+    STEDI_LANDING or STEDI_LAKE is made absolute here, on dbt's side, against the dbt project
+    folder, the folder dbt runs in, as DuckDB resolves it (with the `spark_cluster` target the
+    executors must be able to reach that absolute path: a shared disk).
 -#}
 {% macro spark__location(path) %}
     {% if path.startswith('/') or ':' in path.split('/')[0] %}
         {{ return(path) }}
     {% endif %}
-    {% set working_folder = run_query(
-        "select reflect('java.lang.System', 'getProperty', 'user.dir')"
-    ).columns[0].values()[0] %}
-    {{ return(working_folder ~ '/' ~ path) }}
+    {{ return(invocation_args_dict['project_dir'].rstrip('/') ~ '/' ~ path) }}
 {% endmacro %}

@@ -18,12 +18,12 @@
 {%- endmacro %}
 
 {#-
-    The setting holds 'key:' and the URL-encoded key (profiles.yml), so no character of the
-    key can end the string literal or start another ${...}; check_pseudonym_key has made
-    sure it is not empty.
+    The setting holds 'key:' and the hex of the key's UTF-8 bytes (profiles.yml), so no
+    character of the key can end the string literal or start another ${...}, and no word of
+    it can make Spark redact it; check_pseudonym_key has made sure it is not empty.
 -#}
 {% macro spark__pseudonym_key() -%}
-    url_decode(substr('${spark.stedi.pseudonym_key}', 5))
+    cast(unhex(substr('${spark.stedi.pseudonym_key}', 5)) as string)
 {%- endmacro %}
 
 {#- on-run-start: fail when the engine cannot see the key setting or it is empty. -#}
@@ -34,16 +34,29 @@
 {% macro default__check_pseudonym_key() %}
 {% endmacro %}
 
+{#-
+    The key must arrive whole: a value that is not 'key:' and hex (the setting was never
+    sent, a Thrift server dropped it, or Spark redacted it) stops the build rather than
+    hashing subjects with some other text.
+-#}
 {% macro spark__check_pseudonym_key() %}
     {% if execute %}
         {% set state = run_query(
             "select case when '${spark.stedi.pseudonym_key}' = 'key:' then 'empty'"
-            ~ " when '${spark.stedi.pseudonym_key}' like 'key:%' then 'set' else 'missing' end"
+            ~ " when '${spark.stedi.pseudonym_key}' rlike '^key:([0-9a-f][0-9a-f])+$' then 'set'"
+            ~ " when '${spark.stedi.pseudonym_key}' like '%(redacted)%' then 'redacted'"
+            ~ " else 'missing' end"
         ).columns[0].values()[0] %}
         {% if state == 'missing' %}
             {{ exceptions.raise_compiler_error(
-                "The Spark setting spark.stedi.pseudonym_key is missing: add it to the target's"
-                ~ " server_side_parameters as in profiles.yml."
+                "The Spark setting spark.stedi.pseudonym_key did not reach the Spark session:"
+                ~ " add it to the target's server_side_parameters as in profiles.yml"
+                ~ " (under `set:hiveconf:` for a Thrift server)."
+            ) }}
+        {% elif state == 'redacted' %}
+            {{ exceptions.raise_compiler_error(
+                "Spark redacted the setting spark.stedi.pseudonym_key (its spark.redaction.regex"
+                ~ " matches it): subject ids would not be keyed. Exclude it from that pattern."
             ) }}
         {% elif state == 'empty' %}
             {{ exceptions.raise_compiler_error(

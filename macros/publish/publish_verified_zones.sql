@@ -242,7 +242,7 @@
 -#}
 {% macro spark__publish_parquet(node) %}
     {% call statement('publish_parquet_' ~ node.alias, auto_begin=False) %}
-        insert overwrite directory {{ sql_string(published_parquet_folder(node)) }}
+        insert overwrite directory {{ sql_string(spark__location(published_parquet_folder(node))) }}
         using parquet
         options (compression 'zstd')
         select /*+ coalesce(1) */ * from {{ node.relation_name }}

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import jinja2
+import psutil
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -187,6 +194,34 @@ def build(landing: Path | str, root: Path, policy: str = "strict", **extra_env: 
     return Build(landing=landing, root=root, policy=policy, result=result)
 
 
+def build_watching(
+    landing: Path | str,
+    root: Path,
+    policy: str,
+    on_line: Callable[[list[str]], None],
+    **extra_env: str,
+) -> Build:
+    """`build`, calling on_line(lines so far) after each line dbt prints (to act mid-build)."""
+    root.mkdir(parents=True, exist_ok=True)
+    command = [str(BIN_DIR / "dbt"), "build", "--vars", f"{{consent_policy: {policy}}}"]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=dbt_environment(root, landing, **extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        on_line(lines)
+    process.wait(timeout=900)
+    result = subprocess.CompletedProcess(command, process.returncode, "".join(lines), "")
+    return Build(landing=landing, root=root, policy=policy, result=result)
+
+
 def assert_succeeded(completed: Build | subprocess.CompletedProcess[str]) -> None:
     result = completed.result if isinstance(completed, Build) else completed
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
@@ -215,3 +250,114 @@ def generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     landing = tmp_path_factory.mktemp("generated") / "landing"
     generate(landing, customers=400, seed=7, rows_per_file=5_000, workers=1)
     return landing
+
+
+class SparkCluster:
+    """The standalone cluster `stedi.spark_cluster up` started for this test session."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def command(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        """`python -m stedi.spark_cluster ARGS` on this session's cluster folder."""
+        env = dict(os.environ, STEDI_SPARK_CLUSTER_DIR=str(self.folder), **extra_env)
+        env.pop("STEDI_SPARK_PORT", None)
+        return subprocess.run(
+            [sys.executable, "-m", "stedi.spark_cluster", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return json.loads((self.folder / "state.json").read_text())
+
+    def env(self) -> dict[str, str]:
+        """What a build on this cluster needs besides dbt_environment()."""
+        return {
+            "STEDI_TARGET": "spark_cluster",
+            "STEDI_SPARK_HOST": self.state["thrift_host"],
+            "STEDI_SPARK_PORT": str(self.state["thrift_port"]),
+        }
+
+    def pids(self, prefix: str = "") -> list[int]:
+        return [p["pid"] for p in self.state["processes"] if p["name"].startswith(prefix)]
+
+    def master_status(self) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.state['master_webui']}/json/"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+
+    def alive_workers(self) -> dict[str, str]:
+        """Web UI address -> worker id, of every worker the master lists as ALIVE."""
+        return {
+            worker["webuiaddress"]: worker["id"]
+            for worker in self.master_status()["workers"]
+            if worker["state"] == "ALIVE"
+        }
+
+    def _api(self, path: str) -> Any:
+        url = f"http://127.0.0.1:{self.state['driver_ui']}/api/v1/applications{path}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+
+    def completed_tasks_by_worker(self) -> Counter[str]:
+        """Tasks the Thrift server's executors completed, by the web UI address of the worker
+        that ran the executor (from the application's REST API on the driver's UI port)."""
+        [application] = self._api("")
+        tasks: Counter[str] = Counter()
+        for executor in self._api(f"/{application['id']}/allexecutors"):
+            if executor["id"] == "driver":
+                continue
+            log_page = urllib.parse.urlsplit(executor["executorLogs"]["stderr"])
+            tasks[f"{log_page.scheme}://{log_page.netloc}"] += executor["completedTasks"]
+        return tasks
+
+    def sql(self, statements: list[str]) -> None:
+        from pyhive import hive
+
+        connection = hive.connect(
+            host=self.state["thrift_host"], port=self.state["thrift_port"], username="stedi"
+        )
+        try:
+            cursor = connection.cursor()
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            connection.close()
+
+    def export_relations(self, relations: list[str], out: Path) -> None:
+        """Each relation's rows as Parquet in out/<relation>/, written by the cluster."""
+        self.sql(
+            [
+                f"insert overwrite directory '{out / relation}' using parquet"
+                f" select * from {relation}"
+                for relation in relations
+            ]
+        )
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """One cluster (master, two workers, Thrift server) per test session, started and
+    stopped with the project's own `python -m stedi.spark_cluster`; small workers."""
+    pytest.importorskip(
+        "pyspark",
+        reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",
+    )
+    cluster = SparkCluster(tmp_path_factory.mktemp("spark-cluster"))
+    started = cluster.command("up", STEDI_SPARK_WORKER_MEMORY="1g", STEDI_SPARK_WORKERS="2")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield cluster
+    finally:
+        pids = cluster.pids()
+        stopped = cluster.command("down")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        # exactly the processes it started, and nothing of them left
+        assert all(f"(pid {pid})" in stopped.stdout for pid in pids), stopped.stdout
+        assert not [pid for pid in pids if psutil.pid_exists(pid)]
+        assert not (cluster.folder / "state.json").exists()

@@ -18,6 +18,8 @@ def test_bench_measures_floor_build_and_run_and_draws_the_chart(tmp_path):
             "200",
             "--spark-max",
             "0",
+            "--spark-cluster-max",
+            "0",
             "--out",
             str(out),
         ],

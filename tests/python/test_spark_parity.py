@@ -1,16 +1,22 @@
 """The same dbt project on Spark gives the same rows as on DuckDB, relation by relation.
 
-Each dataset and policy is built once with DuckDB and once with local Spark (dbt-spark,
-session method). DuckDB rows are read from the .duckdb file; Spark's trusted and curated
-rows from the Parquet files it published, its landing views and quarantine through a
-pyspark session on the catalog the build left under its target folder. Each relation is
-compared by row count and by an order-independent checksum of its normalised rows.
+Each dataset and policy is built once with DuckDB, once with local Spark (the `spark`
+target: dbt-spark's session method, `local[2]` inside dbt's process) and once on a
+standalone Spark cluster (the `spark_cluster` target: dbt-spark's thrift method against the
+Thrift server of the session's cluster, two workers in their own JVMs, see conftest). DuckDB
+rows are read from the .duckdb file; Spark's trusted and curated rows from the Parquet
+files it published, its landing views and quarantine exported to Parquet right after the
+build (through a pyspark session on the catalog under the build's target folder, or by the
+cluster itself). Each relation is compared by row count and by an order-independent
+checksum of its normalised rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -18,15 +24,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 from bad_input import ACCEPTED, SEVERAL_FAULTS_FILE, write_bad_landing
 from conftest import (
     COURSE_V2,
     LANDING_RELATIONS,
+    PROJECT_DIR,
     PUBLISHED_RELATIONS,
     Build,
+    SparkCluster,
     assert_succeeded,
     build,
+    build_watching,
     build_with_injected_fault,
     lake_files,
     require_course_data,
@@ -38,8 +48,9 @@ pytest.importorskip(
     reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",
 )
 
-# A key with a quote, a ${...} and non-ASCII: it must reach both engines unchanged.
-PSEUDONYM_KEY = "parity key: it's ${not.a.setting} – ключ"
+# A key with a quote, a ${...}, non-ASCII and a word Spark redacts (secret): it must reach
+# every engine unchanged.
+PSEUDONYM_KEY = "parity secret key: it's ${not.a.setting} – ключ"
 FLOAT_DIGITS = 9
 
 Row = tuple[object, ...]
@@ -76,11 +87,23 @@ def checksum(table_rows: Iterable[Row]) -> str:
 
 
 class SparkBuild:
-    """A Spark build, and its relations exported once to Parquet for reading with DuckDB."""
+    """A Spark build, and its relations exported once to Parquet for reading with DuckDB.
+    On the cluster, also the tasks each worker completed during the build."""
 
-    def __init__(self, result: Build) -> None:
+    def __init__(
+        self,
+        result: Build,
+        cluster: SparkCluster | None = None,
+        tasks_by_worker: Counter[str] | None = None,
+    ) -> None:
         self.result = result
         self.export = result.root / "export"
+        self.tasks_by_worker = tasks_by_worker
+        self.killed_worker: dict[str, object] = {}
+        if cluster is not None:
+            # the cluster's catalog is shared by every build: export before the next one
+            cluster.export_relations(LANDING_RELATIONS, self.export)
+            return
         command = [
             sys.executable,
             "-m",
@@ -128,32 +151,76 @@ def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return landing
 
 
-@pytest.fixture(scope="module")
-def engine_builds(tmp_path_factory: pytest.TempPathFactory, bad_generated_landing: Path):
-    """builds(dataset, policy) -> (DuckDB build, Spark build), each built once."""
-    cache: dict[tuple[str, str], tuple[Build, SparkBuild]] = {}
+SPARK_TARGETS = ["spark", "spark_cluster"]
+# The cluster build of this dataset and policy loses a worker part-way (SIGKILL): its
+# result must still equal DuckDB's, relation by relation
+KILL_A_WORKER_IN = ("generated-with-bad-input", "rubric")
 
-    def builds(dataset: str, policy: str) -> tuple[Build, SparkBuild]:
-        if (dataset, policy) not in cache:
-            landing = (
-                require_course_data(COURSE_V2)
-                if dataset == "course-2023"
-                else bad_generated_landing
-            )
+
+def cluster_build(
+    cluster: SparkCluster, landing: Path, root: Path, policy: str, kill_a_worker: bool, **env: str
+) -> SparkBuild:
+    """A build on the session's cluster, with the tasks each worker completed during it;
+    with kill_a_worker, worker-2 is killed a few models in, and started again after."""
+    before = cluster.completed_tasks_by_worker()
+    killed: dict[str, object] = {}
+    [victim] = cluster.pids("worker-2")
+
+    def kill_worker_two(lines: list[str]) -> None:
+        if kill_a_worker and not killed and sum(" OK created " in seen for seen in lines) >= 3:
+            os.kill(victim, signal.SIGKILL)
+            killed.update(pid=victim, after_line=lines[-1])
+
+    # the lake as a path relative to the project folder (dbt's working folder), which is
+    # not the Thrift server's: dbt must make it absolute for the server and the executors
+    lake = os.path.relpath(root / "lake", PROJECT_DIR)
+    on_spark = build_watching(
+        landing, root, policy, kill_worker_two, STEDI_LAKE=lake, **cluster.env(), **env
+    )
+    ran = cluster.completed_tasks_by_worker() - before
+    if killed:
+        killed["alive_workers_after_build"] = cluster.master_status()["aliveworkers"]
+        restarted = cluster.command("up")
+        killed["restart"] = restarted.stdout + restarted.stderr
+        assert restarted.returncode == 0, killed["restart"]
+    assert_succeeded(on_spark)
+    spark_build = SparkBuild(on_spark, cluster, ran)
+    spark_build.killed_worker = killed
+    return spark_build
+
+
+@pytest.fixture(scope="module")
+def engine_builds(
+    tmp_path_factory: pytest.TempPathFactory,
+    bad_generated_landing: Path,
+    request: pytest.FixtureRequest,
+):
+    """builds(dataset, policy, target) -> (DuckDB build, Spark build), each built once."""
+    duckdb_cache: dict[tuple[str, str], Build] = {}
+    spark_cache: dict[tuple[str, str, str], SparkBuild] = {}
+    env = {"STEDI_PSEUDONYM_KEY": PSEUDONYM_KEY}
+
+    def builds(dataset: str, policy: str, target: str = "spark") -> tuple[Build, SparkBuild]:
+        landing = (
+            require_course_data(COURSE_V2) if dataset == "course-2023" else bad_generated_landing
+        )
+        if (dataset, policy) not in duckdb_cache:
             root = tmp_path_factory.mktemp(f"parity-{dataset}-{policy}")
-            env = {"STEDI_PSEUDONYM_KEY": PSEUDONYM_KEY}
-            on_duckdb = build(landing, root / "duckdb", policy, **env)
-            assert_succeeded(on_duckdb)
-            on_spark = build(
-                landing,
-                root / "spark",
-                policy,
-                STEDI_TARGET="spark",
-                **env,
-            )
-            assert_succeeded(on_spark)
-            cache[(dataset, policy)] = (on_duckdb, SparkBuild(on_spark))
-        return cache[(dataset, policy)]
+            duckdb_cache[(dataset, policy)] = build(landing, root / "duckdb", policy, **env)
+        on_duckdb = duckdb_cache[(dataset, policy)]
+        assert_succeeded(on_duckdb)
+        if (dataset, policy, target) not in spark_cache:
+            root = on_duckdb.root.parent / target
+            if target == "spark":
+                on_spark = build(landing, root, policy, STEDI_TARGET="spark", **env)
+                assert_succeeded(on_spark)
+                spark_cache[(dataset, policy, target)] = SparkBuild(on_spark)
+            else:
+                cluster: SparkCluster = request.getfixturevalue("spark_cluster")
+                spark_cache[(dataset, policy, target)] = cluster_build(
+                    cluster, landing, root, policy, (dataset, policy) == KILL_A_WORKER_IN, **env
+                )
+        return on_duckdb, spark_cache[(dataset, policy, target)]
 
     return builds
 
@@ -164,14 +231,8 @@ def difference(left: Sequence[Row], right: Sequence[Row]) -> str:
     return f"only on DuckDB: {only_left}\nonly on Spark: {only_right}"
 
 
-DATASETS = ["course-2023", "generated-with-bad-input"]
-
-
-@pytest.mark.parametrize("policy", ["strict", "rubric"])
-@pytest.mark.parametrize("dataset", DATASETS)
-def test_every_relation_has_the_same_rows_on_spark(dataset, policy, engine_builds):
-    on_duckdb, on_spark = engine_builds(dataset, policy)
-    assert "Published 6 verified tables" in on_spark.result.result.stdout
+def compare_relations(on_duckdb: Build, on_spark: SparkBuild) -> tuple[list[str], set[str]]:
+    """Relations whose rows differ between the engines, and relations empty on DuckDB."""
     mismatches = []
     empty: set[str] = set()
     with (
@@ -189,6 +250,24 @@ def test_every_relation_has_the_same_rows_on_spark(dataset, policy, engine_build
                 )
             if not duckdb_rows:
                 empty.add(relation)
+    return mismatches, empty
+
+
+DATASETS = ["course-2023", "generated-with-bad-input"]
+
+
+@pytest.mark.parametrize("target", SPARK_TARGETS)
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_relation_has_the_same_rows_on_spark(dataset, policy, target, engine_builds):
+    on_duckdb, on_spark = engine_builds(dataset, policy, target)
+    assert "Published 6 verified tables" in on_spark.result.result.stdout
+    if target == "spark_cluster":
+        # really distributed: both workers' executors completed tasks of this build
+        assert on_spark.tasks_by_worker is not None
+        assert len(on_spark.tasks_by_worker) == 2, on_spark.tasks_by_worker
+        assert all(count > 0 for count in on_spark.tasks_by_worker.values())
+    mismatches, empty = compare_relations(on_duckdb, on_spark)
     assert not mismatches, "\n".join(mismatches)
     # an empty relation proves nothing: only these may be, by the data and the policy
     may_be_empty = {"landing.rejected_records", "trusted.step_trainer_unattributed"}
@@ -197,8 +276,9 @@ def test_every_relation_has_the_same_rows_on_spark(dataset, policy, engine_build
     )
 
 
-def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(engine_builds):
-    on_duckdb, on_spark = engine_builds("generated-with-bad-input", "strict")
+@pytest.mark.parametrize("target", SPARK_TARGETS)
+def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(target, engine_builds):
+    on_duckdb, on_spark = engine_builds("generated-with-bad-input", "strict", target)
     expected = write_bad_landing(on_duckdb.root / "expected")
     quarantine_sql = (
         "select source_name, source_file, line_number, rejection_reason, rejected_field from "
@@ -228,20 +308,17 @@ def test_the_quarantine_holds_the_same_lines_for_the_same_reasons(engine_builds)
     assert any(SEVERAL_FAULTS_FILE in file for _, file, _ in outcomes)
 
 
-def test_the_pseudonym_key_never_reaches_spark_build_files(engine_builds):
-    _, on_spark = engine_builds("generated-with-bad-input", "strict")
-    written = [
-        path
-        for folder in ("target", "logs")
-        for path in (on_spark.result.root / folder).rglob("*")
-        if path.is_file()
-    ]
+@pytest.mark.parametrize("target", SPARK_TARGETS)
+def test_the_pseudonym_key_never_reaches_spark_build_files(target, engine_builds, request):
+    _, on_spark = engine_builds("generated-with-bad-input", "strict", target)
+    folders = [on_spark.result.root / "target", on_spark.result.root / "logs"]
+    if target == "spark_cluster":
+        # and not the cluster's logs, metastore, warehouse or executors' folders either
+        folders.append(request.getfixturevalue("spark_cluster").folder)
+    written = [path for folder in folders for path in folder.rglob("*") if path.is_file()]
     assert written
-    leaked = [
-        path
-        for path in written
-        if "ключ".encode() in path.read_bytes() or b"not.a.setting" in path.read_bytes()
-    ]
+    forms = ["ключ".encode(), b"not.a.setting", PSEUDONYM_KEY.encode().hex().encode()]
+    leaked = [path for path in written if any(form in path.read_bytes() for form in forms)]
     assert not leaked
 
 
@@ -281,3 +358,21 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
     assert "Failure in test no_data_without_consent" in failed.stdout
     assert "Not published: the build did not pass" in failed.stdout
     assert lake_files(on_spark.result.lake) == before
+
+
+def test_a_worker_killed_during_a_cluster_build_changes_nothing_in_its_result(engine_builds):
+    """Spark runs the lost executor's tasks again on the other worker: the build passes and
+    every relation equals DuckDB's. `stedi.spark_cluster up` then restarts the worker."""
+    on_duckdb, on_spark = engine_builds(*KILL_A_WORKER_IN, "spark_cluster")
+    killed = on_spark.killed_worker
+    assert killed, "the build ended before worker-2 could be killed"
+    assert "OK created" in str(killed["after_line"])
+    assert killed["alive_workers_after_build"] == 1  # it stayed dead for the rest of the build
+    assert "Restarted worker-2" in str(killed["restart"])
+    assert not psutil.pid_exists(int(str(killed["pid"])))
+    assert "Published 6 verified tables" in on_spark.result.result.stdout
+    # worker-2 had done part of the build before it died
+    assert on_spark.tasks_by_worker and len(on_spark.tasks_by_worker) == 2
+    assert all(count > 0 for count in on_spark.tasks_by_worker.values())
+    mismatches, _ = compare_relations(on_duckdb, on_spark)
+    assert not mismatches, "\n".join(mismatches)
