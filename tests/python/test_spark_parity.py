@@ -353,6 +353,7 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
         "true",
         STEDI_LAKE=str(on_spark.result.lake),
         STEDI_TARGET="spark",
+        STEDI_PSEUDONYM_KEY=PSEUDONYM_KEY,
     )
     assert failed.returncode != 0
     assert "Failure in test no_data_without_consent" in failed.stdout
