@@ -8,8 +8,8 @@
         {% set watched = [] %}
         {% for unique_id in result.node.depends_on.nodes if unique_id in graph.nodes %}
             {% set parent = graph.nodes[unique_id] %}
-            {% do watched.append(published_schema(parent.config.schema) if parent.config.schema in audited_zones() else parent.schema) %}
-            {% do watched.append(watched.pop() ~ '.' ~ parent.alias) %}
+            {% set schema = published_schema(parent.config.schema) if parent.config.schema in audited_zones() else parent.schema %}
+            {% do watched.append(schema ~ '.' ~ parent.alias) %}
         {% endfor %}
         {{ log("Warning " ~ result.node.name ~ ": " ~ result.failures ~ " flagged; look at "
             ~ watched | join(', ') ~ " (or `make report`)", info=True) }}

@@ -174,18 +174,22 @@ def build_with_injected_fault(
     )
 
 
+def dbt_command(
+    args: list[str], env: dict[str, str], cwd: Path = PROJECT_DIR
+) -> subprocess.CompletedProcess[str]:
+    """One dbt command as a user types it, its output captured."""
+    return subprocess.run(
+        [str(BIN_DIR / "dbt"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
 def run_dbt(
     args: list[str], root: Path, landing: Path | str, policy: str = "strict", **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     root.mkdir(parents=True, exist_ok=True)
-    command = [str(BIN_DIR / "dbt"), *args, "--vars", f"{{consent_policy: {policy}}}"]
-    return subprocess.run(
-        command,
-        cwd=PROJECT_DIR,
-        env=dbt_environment(root, landing, **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=900,
+    return dbt_command(
+        [*args, "--vars", f"{{consent_policy: {policy}}}"],
+        dbt_environment(root, landing, **extra_env),
     )
 
 

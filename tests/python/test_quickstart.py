@@ -17,6 +17,7 @@ from conftest import (
     assert_succeeded,
     build,
     copy_project_with_faults,
+    dbt_command,
     dbt_environment,
 )
 
@@ -82,14 +83,7 @@ def test_docs_generate_and_serve_on_loopback(tmp_path, generated_landing):
     assert_succeeded(build(generated_landing, tmp_path))
 
     def dbt(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN_DIR / "dbt"), *args],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return dbt_command(list(args), env)
 
     # as `make docs` runs it: the docs describe the published relations
     generate = dbt("docs", "generate", "--vars", "{docs_show_published: true}")
@@ -187,14 +181,7 @@ def test_defaults_are_the_projects_and_each_target_has_its_own(tmp_path, generat
     )
 
     def dbt(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(project)],
-            cwd=elsewhere,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return dbt_command([*args, "--project-dir", str(project)], env, cwd=elsewhere)
 
     built = dbt("build")
     assert built.returncode == 0, built.stdout[-4000:]
