@@ -85,7 +85,8 @@ def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
 
 
 def duckdb_report() -> int:
-    path = profile.output("local")["path"]
+    # the DuckDB output that built it: local, or s3 (its own database file)
+    path = profile.output(os.environ.get("STEDI_TARGET") or "local")["path"]
     if not os.path.exists(path):
         print(
             f"No database at {path}: run `make run` first (or set STEDI_DUCKDB).", file=sys.stderr

@@ -227,3 +227,18 @@ def test_source_freshness_reports_the_age_of_the_newest_landing_file(tmp_path, g
         for path in (landing / source).iterdir():
             os.utime(path, (old, old))
     assert freshness() == {"customer": "pass", "accelerometer": "warn", "step_trainer": "error"}
+
+
+def test_make_report_reads_the_database_of_its_target(tmp_path):
+    env = {name: value for name, value in os.environ.items() if name != "STEDI_DUCKDB"}
+    for target, database in (("local", "data/stedi.duckdb"), ("s3", "data/s3/stedi.duckdb")):
+        reported = subprocess.run(
+            [str(BIN_DIR / "python"), "-m", "stedi.report"],
+            cwd=tmp_path,
+            env={**env, "STEDI_TARGET": target},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert reported.returncode == 1
+        assert f"No database at {database}" in reported.stderr
