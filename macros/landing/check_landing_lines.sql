@@ -34,8 +34,12 @@ select
     case when rejection_reason is not null then line end as rejected_line,
     -- typed fields
     {%- for field in fields %}
-    {{ field.column }}{{ "," if not loop.last }}
+    {{ field.column }},
     {%- endfor %}
+    -- the file's size and modification time when it was read (landing_ledger.sql); set
+    -- by the post-hooks on DuckDB, null on Spark, which reads every file every build
+    cast(null as bigint) as file_bytes,
+    cast(null as bigint) as file_modified_ms
 from checked_lines
 {% endmacro %}
 
@@ -172,6 +176,7 @@ landing_lines as (
             else line
         end as document
     from {{ source_relation }}
+    where {{ landing_files_to_read(source_relation.identifier) }}
 
 ),
 

@@ -3,20 +3,34 @@
     run the whole parse on one thread. It relies on the table keeping the reader's order
     (preserve_insertion_order): a row's rowid minus its file's first rowid is its position.
 -#}
-{% macro number_landing_lines() %}
-    {{ return(adapter.dispatch('number_landing_lines', 'stedi')()) }}
+{% macro number_landing_lines(source_name) %}
+    {{ return(adapter.dispatch('number_landing_lines', 'stedi')(source_name)) }}
 {% endmacro %}
 
-{% macro default__number_landing_lines() %}
+{% macro default__number_landing_lines(source_name) %}
 {% endmacro %}
 
-{% macro duckdb__number_landing_lines() %}
+{#- Only the lines of the files this build read; they get their file's stamp too (landing_ledger.sql). -#}
+{% macro duckdb__number_landing_lines(source_name) %}
     update {{ this }} as checked
-    set line_number = checked.rowid - files.first_rowid + 1
+    set
+        line_number = checked.rowid - files.first_rowid + 1,
+        file_bytes = files.file_bytes,
+        file_modified_ms = files.file_modified_ms
     from (
-        select source_file, min(rowid) as first_rowid
-        from {{ this }}
-        group by source_file
+        select
+            first_rows.source_file,
+            first_rows.first_rowid,
+            files_read.file_bytes,
+            files_read.file_modified_ms
+        from (
+            select source_file, min(rowid) as first_rowid
+            from {{ this }}
+            where source_file in (select source_file from {{ landing_files_read_table(source_name) }})
+            group by source_file
+        ) as first_rows
+        inner join {{ landing_files_read_table(source_name) }} as files_read
+            on first_rows.source_file = files_read.source_file
     ) as files
     where checked.source_file = files.source_file
 {% endmacro %}

@@ -2,18 +2,18 @@
     Post-hook of the *_landing_checked models: DuckDB's reader decompresses a truncated
     .json.gz as far as it goes and a corrupt one without checking it, silently. A file
     whose gzip stream does not end or check out (stedi_damaged_gzip, stedi/dbt_plugin.py)
-    is quarantined: its last line as truncated_file (it may be cut, the rest is missing),
+    (read in this build) is quarantined: its last line as truncated_file (it may be cut, the rest is missing),
     every line of a corrupt file as corrupt_file. The lines keep their numbers.
 -#}
-{% macro record_damaged_files() %}
-    {{ return(adapter.dispatch('record_damaged_files', 'stedi')()) }}
+{% macro record_damaged_files(source_name) %}
+    {{ return(adapter.dispatch('record_damaged_files', 'stedi')(source_name)) }}
 {% endmacro %}
 
 {#- Spark's reader fails the build on a damaged gzip file itself. -#}
-{% macro default__record_damaged_files() %}
+{% macro default__record_damaged_files(source_name) %}
 {% endmacro %}
 
-{% macro duckdb__record_damaged_files() %}
+{% macro duckdb__record_damaged_files(source_name) %}
     update {{ this }} as checked
     set rejection_reason = damaged.reason, rejected_field = null
     from (
@@ -22,7 +22,9 @@
             nullif(stedi_damaged_gzip(source_file), '') as reason,
             max(line_number) as last_line_number
         from {{ this }}
-        where source_file like '%.gz'
+        where
+            source_file like '%.gz'
+            and source_file in (select source_file from {{ landing_files_read_table(source_name) }})
         group by source_file
     ) as damaged
     where

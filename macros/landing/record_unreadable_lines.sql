@@ -25,7 +25,13 @@
             on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id
         where errors.scan_id = (select max(scan_id) from {{ scans }})
     {%- endset %}
-    {#- most builds have none: then the update below, which joins every row, is skipped -#}
+    {#- a build that reads no file of this source has no reject tables; most builds have no
+        unreadable line: then the update below, which joins every row, is skipped -#}
+    {%- if execute and run_query(
+        "select count(*) from duckdb_tables() where temporary and table_name = 'landing_" ~ source_name ~ "_scans'"
+    ).columns[0].values()[0] == 0 -%}
+        {{ return('') }}
+    {%- endif %}
     {%- if execute and run_query('select count(*) from (' ~ unreadable_lines ~ ')').columns[0].values()[0] == 0 -%}
         {{ return('') }}
     {%- endif %}
@@ -42,9 +48,17 @@
     )
     where checked.source_file in (select unreadable.source_file from ({{ unreadable_lines }}) as unreadable);
 
-    insert into {{ this }} (source_file, line_number, rejection_reason, rejected_line)
-    select source_file, line_number, rejection_reason, rejected_line
-    from ({{ unreadable_lines }}) as unreadable;
+    insert into {{ this }} (source_file, line_number, rejection_reason, rejected_line, file_bytes, file_modified_ms)
+    select
+        unreadable.source_file,
+        unreadable.line_number,
+        unreadable.rejection_reason,
+        unreadable.rejected_line,
+        files_read.file_bytes,
+        files_read.file_modified_ms
+    from ({{ unreadable_lines }}) as unreadable
+    inner join {{ landing_files_read_table(source_name) }} as files_read
+        on unreadable.source_file = files_read.source_file;
 {% endmacro %}
 
 {#- The Spark source numbered every line already, so no other line moves. -#}

@@ -1,3 +1,7 @@
-{{ config(materialized='table', post_hook=landing_post_hooks('customer')) }}
+{{ config(
+    materialized=landing_materialization(),
+    pre_hook="{{ delete_stale_landing_lines('customer') }}",
+    post_hook=landing_post_hooks('customer'),
+) }}
 
 {{ check_landing_lines(source('landing', 'customer'), landing_fields('customer')) }}

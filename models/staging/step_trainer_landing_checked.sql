@@ -1,3 +1,7 @@
-{{ config(materialized='table', post_hook=landing_post_hooks('step_trainer')) }}
+{{ config(
+    materialized=landing_materialization(),
+    pre_hook="{{ delete_stale_landing_lines('step_trainer') }}",
+    post_hook=landing_post_hooks('step_trainer'),
+) }}
 
 {{ check_landing_lines(source('landing', 'step_trainer'), landing_fields('step_trainer')) }}

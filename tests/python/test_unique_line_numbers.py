@@ -26,17 +26,27 @@ def checked():
     con.execute(
         """
         create table checked as
-        select * from (values ('a', null), ('a', null), ('a', null), ('b', null),
-                              ('b', null), ('b', null)) as t(source_file, line_number)
+        select *, null::bigint as file_bytes, null::bigint as file_modified_ms
+        from (values ('a', null), ('a', null), ('a', null), ('b', null),
+                     ('b', null), ('b', null)) as t(source_file, line_number);
+        create table files_read as
+        select * from (values ('a', 30, 1), ('b', 30, 2)) as t(source_file, file_bytes, file_modified_ms)
         """
     )
     con.execute(
         render_jinja_block(
             "macros/landing/number_landing_lines.sql",
-            "{% macro duckdb__number_landing_lines() %}",
+            "{% macro duckdb__number_landing_lines(source_name) %}",
             "{% endmacro %}",
             this="checked",
+            landing_files_read_table=lambda source_name: "files_read",
         )
+    )
+    assert con.execute(
+        "select file_bytes, file_modified_ms from checked order by rowid"
+    ).fetchall() == ([(30, 1)] * 3 + [(30, 2)] * 3)
+    con.execute(
+        "alter table checked drop column file_bytes; alter table checked drop column file_modified_ms"
     )
     assert con.execute("select * from checked order by rowid").fetchall() == [
         ("a", 1),

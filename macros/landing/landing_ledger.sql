@@ -1,0 +1,114 @@
+{#-
+    Each landing file is parsed once. The *_landing_checked tables are the ledger: every
+    line carries the size and modification time its file had when the line was read
+    (file_bytes, file_modified_ms). A build lists the files (landing_file_listing), reads
+    only those whose (path, size, modification time) no complete line holds yet, and first
+    deletes the lines of files that changed or disappeared (delete_stale_landing_lines, in
+    the transaction that inserts the new lines). The stamps are set last, in the one
+    transaction of the post-hooks that number and quarantine the new lines: a line without
+    a stamp belongs to a build that did not finish, and its file is read again.
+-#}
+
+{#- Spark's Parquet tables cannot delete rows: the spark targets rebuild the landing zone in full. -#}
+{% macro landing_materialization() %}
+    {{ return(adapter.dispatch('landing_materialization', 'stedi')()) }}
+{% endmacro %}
+
+{% macro default__landing_materialization() %}
+    {{ return('table') }}
+{% endmacro %}
+
+{% macro duckdb__landing_materialization() %}
+    {{ return('incremental') }}
+{% endmacro %}
+
+{#- The landing files of a source as this build finds them, listed without reading them. -#}
+{% macro landing_file_listing(source_name) %}
+    select
+        filename as source_file,
+        size as file_bytes,
+        epoch_ms(last_modified) as file_modified_ms
+    from read_blob({{ sql_string(landing_root() ~ '/' ~ source_name ~ '/*.json*') }})
+{% endmacro %}
+
+{#- The temp table that holds this build's listing, for the model and its post-hooks. -#}
+{% macro landing_listing_table(source_name) -%}
+    temp.main.landing_{{ source_name }}_listing
+{%- endmacro %}
+
+{#- This build's files of a source that a *_landing_checked model reads, with their stamps. -#}
+{% macro landing_files_read_table(source_name) -%}
+    temp.main.landing_{{ source_name }}_files_read
+{%- endmacro %}
+
+{#-
+    The files a *_landing_checked model reads in this build: every file on a full build;
+    otherwise those that no complete line holds with the stamp they have now. Lists them
+    into landing_listing_table and landing_files_read_table (for the hooks) and returns the
+    condition on the reader's `filename` column: a literal list, so DuckDB opens no other file.
+-#}
+{% macro landing_files_to_read(source_name) %}
+    {{ return(adapter.dispatch('landing_files_to_read', 'stedi')(source_name)) }}
+{% endmacro %}
+
+{% macro default__landing_files_to_read(source_name) %}
+    {{ return('true') }}
+{% endmacro %}
+
+{% macro duckdb__landing_files_to_read(source_name) %}
+    {% if not execute %}{{ return('true') }}{% endif %}
+    {% set held %}
+        select source_file, file_bytes, file_modified_ms from {{ this }} group by all
+    {% endset %}
+    {% if is_incremental() %}
+        {% set stamped = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+        {% if 'file_bytes' not in stamped %}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built before landing files were tracked: run `dbt build --full-refresh` once"
+            ) }}
+        {% endif %}
+    {% endif %}
+    {% do run_query(
+        "create or replace temp table " ~ landing_listing_table(source_name) ~ " as "
+        ~ landing_file_listing(source_name) ~ ";
+        create or replace temp table " ~ landing_files_read_table(source_name) ~ " as
+        select * from " ~ landing_listing_table(source_name) ~ " as listing"
+        ~ (" anti join (" ~ held ~ ") as held
+            on
+                held.source_file = listing.source_file
+                and held.file_bytes = listing.file_bytes
+                and held.file_modified_ms = listing.file_modified_ms" if is_incremental() else "")
+    ) %}
+    {% if not is_incremental() %}{{ return('true') }}{% endif %}
+    {% set unread = run_query(
+        "select source_file from " ~ landing_files_read_table(source_name) ~ " order by source_file"
+    ).columns[0].values() %}
+    {% if not unread %}{{ return('false') }}{% endif %}
+    {% set quoted = [] %}
+    {% for path in unread %}{% do quoted.append(sql_string(path)) %}{% endfor %}
+    {{ return('filename in (' ~ quoted | join(', ') ~ ')') }}
+{% endmacro %}
+
+{#-
+    Pre-hook, in the transaction that inserts the new lines: the lines of files that
+    changed, disappeared or were read by a build that did not finish go.
+-#}
+{% macro delete_stale_landing_lines(source_name) %}
+    {{ return(adapter.dispatch('delete_stale_landing_lines', 'stedi')(source_name)) }}
+{% endmacro %}
+
+{% macro default__delete_stale_landing_lines(source_name) %}
+{% endmacro %}
+
+{% macro duckdb__delete_stale_landing_lines(source_name) %}
+    {% if is_incremental() %}
+    delete from {{ this }} as checked
+    where not exists (
+        select 1 from {{ landing_listing_table(source_name) }} as listing
+        where
+            listing.source_file = checked.source_file
+            and listing.file_bytes = checked.file_bytes
+            and listing.file_modified_ms = checked.file_modified_ms
+    )
+    {% endif %}
+{% endmacro %}

@@ -1,0 +1,278 @@
+"""Incremental builds: a build reads only the landing files it has not read in their present
+state, and after any sequence of batches its result is, relation for relation, what
+`dbt build --full-refresh` gives on the same landing data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import (
+    BIN_DIR,
+    PROJECT_DIR,
+    assert_succeeded,
+    dbt_environment,
+    run_dbt,
+)
+
+from stedi.generate import generate
+
+DAY_MS = 86_400_000
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_lines(path: Path, records: list[dict], extra: list[str] = ()) -> None:
+    text = "".join(json.dumps(record) + "\n" for record in records) + "".join(
+        line + "\n" for line in extra
+    )
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+
+
+class Landing:
+    """The generated landing folder, and the batches a day of operation brings to it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.customers = read_lines(next((folder / "customer").glob("*.json")))
+        self.readings = read_lines(next((folder / "accelerometer").glob("*.json")))
+        self.devices = read_lines(next((folder / "step_trainer").glob("*.json")))
+        read_by = {reading["user"] for reading in self.readings}
+        self.consenting = [
+            c
+            for c in self.customers
+            if c.get("shareWithResearchAsOfDate") and c["email"] in read_by
+        ]
+        self.not_consenting = [
+            c
+            for c in self.customers
+            if not c.get("shareWithResearchAsOfDate") and c["email"] in read_by
+        ]
+        self.latest_ms = max(r["timestamp"] for r in self.readings)
+
+    def file(self, source: str, name: str) -> Path:
+        return self.folder / source / name
+
+    def readings_of(self, customers: list[dict], first_ms: int, count: int) -> tuple[list, list]:
+        """Phone and device readings of these customers at the same instants."""
+        phone, device = [], []
+        for index, customer in enumerate(customers):
+            for k in range(count):
+                instant = first_ms + index * 10_000 + k * 1_000
+                phone.append(
+                    {"user": customer["email"], "timestamp": instant, "x": k, "y": -1.0, "z": 0.5}
+                )
+                device.append(
+                    {
+                        "sensorReadingTime": instant,
+                        "serialNumber": customer["serialNumber"],
+                        "distanceFromObject": 200 + k,
+                    }
+                )
+        return phone, device
+
+    def reexport(self, name: str, changes: list[tuple[dict, dict]]) -> None:
+        """A customer file of re-exported records, each a later version with `changes`."""
+        records = []
+        for customer, change in changes:
+            record = dict(customer, lastUpdateDate=customer["lastUpdateDate"] + DAY_MS)
+            record.update(change)
+            records.append({key: value for key, value in record.items() if value is not None})
+        write_lines(self.file("customer", name), records)
+
+
+def batch_new_readings(landing: Landing) -> None:
+    phone, device = landing.readings_of(landing.consenting[:8], landing.latest_ms + DAY_MS, 5)
+    write_lines(landing.file("accelerometer", "accelerometer-day1.json"), phone)
+    write_lines(landing.file("step_trainer", "step_trainer-day1.json"), device)
+
+
+def batch_late_file(landing: Landing) -> None:
+    """Readings that arrive late, some from before their customer's consent."""
+    customers = landing.consenting[8:12]
+    first = min(c["shareWithResearchAsOfDate"] for c in customers) - 2 * DAY_MS
+    phone, device = landing.readings_of(customers, first, 4)
+    write_lines(landing.file("accelerometer", "accelerometer-late.json"), phone)
+    write_lines(landing.file("step_trainer", "step_trainer-late.json"), device)
+
+
+def batch_consent_changes(landing: Landing) -> None:
+    withdrawn = [(c, {"shareWithResearchAsOfDate": None}) for c in landing.consenting[0:3]]
+    granted = [
+        (c, {"shareWithResearchAsOfDate": c["registrationDate"]})
+        for c in landing.not_consenting[0:3]
+    ]
+    moved = [
+        (c, {"shareWithResearchAsOfDate": c["shareWithResearchAsOfDate"] + 30 * DAY_MS})
+        for c in landing.consenting[3:6]
+    ]
+    landing.reexport("customer-consent.json", withdrawn + granted + moved)
+
+
+def batch_shared_serial(landing: Landing) -> None:
+    owner = landing.consenting[6]
+    newcomer = dict(owner, email="second.owner@example.org", customerName="Second Owner")
+    write_lines(landing.file("customer", "customer-shared.json"), [newcomer])
+
+
+def batch_rewrite_in_place(landing: Landing) -> None:
+    """The day-1 phone file is exported again, longer and with one value corrected."""
+    path = landing.file("accelerometer", "accelerometer-day1.json")
+    records = read_lines(path)
+    records[0]["x"] = 42.0
+    more, _ = landing.readings_of(landing.consenting[12:14], landing.latest_ms + 2 * DAY_MS, 3)
+    write_lines(path, records + more)
+
+
+def batch_shared_serial_gone_and_file_deleted(landing: Landing) -> None:
+    landing.file("customer", "customer-shared.json").unlink()
+    landing.file("accelerometer", "accelerometer-late.json").unlink()
+
+
+def batch_duplicates_and_bad_lines(landing: Landing) -> None:
+    copies = landing.readings[:30]
+    bad = ['{"user": "x@example.org", "timestamp": "soon"', "not json", '{"timestamp": 1}', ""]
+    write_lines(landing.file("accelerometer", "accelerometer-resent.json"), copies, bad)
+    write_lines(
+        landing.file("step_trainer", "step_trainer-resent.json"), landing.devices[:20], bad[:2]
+    )
+
+
+def batch_gzip(landing: Landing) -> None:
+    phone, device = landing.readings_of(
+        landing.consenting[14:18], landing.latest_ms + 3 * DAY_MS, 4
+    )
+    write_lines(landing.file("accelerometer", "accelerometer-day3.json.gz"), phone)
+    write_lines(landing.file("step_trainer", "step_trainer-day3.json.gz"), device)
+
+
+BATCHES: list[Callable[[Landing], None]] = [
+    batch_new_readings,
+    batch_late_file,
+    batch_consent_changes,
+    batch_shared_serial,
+    batch_rewrite_in_place,
+    batch_shared_serial_gone_and_file_deleted,
+    batch_duplicates_and_bad_lines,
+    batch_gzip,
+]
+
+
+def relation_checksums(root: Path) -> dict[str, tuple]:
+    """Rows and an order-independent checksum of every relation consumers or the build see."""
+    checksums = {}
+    with duckdb.connect(str(root / "stedi.duckdb"), read_only=True) as connection:
+        relations = connection.execute(
+            """select table_schema || '.' || table_name from information_schema.tables
+               where table_schema in ('landing', 'trusted', 'curated', 'trusted_rubric', 'curated_rubric')
+               order by 1"""
+        ).fetchall()
+        for (relation,) in relations:
+            checksums[relation] = connection.execute(
+                f"select count(*), sum(hash(t)) from {relation} as t"
+            ).fetchone()
+    for ml_file in root.glob("ml*.duckdb"):
+        with duckdb.connect(str(ml_file), read_only=True) as connection:
+            checksums[ml_file.name] = connection.execute(
+                "select count(*), sum(hash(t)) from machine_learning_curated as t"
+            ).fetchone()
+    return checksums
+
+
+@pytest.mark.parametrize(("policy", "compare_every_batch"), [("strict", True), ("rubric", False)])
+def test_every_batch_gives_what_a_full_rebuild_gives(policy, compare_every_batch, tmp_path):
+    """Strict is compared after each batch; rubric, whose rules are a subset of strict's,
+    after the whole sequence (a full rebuild per batch doubles the test's time)."""
+    folder = tmp_path / "landing"
+    generate(folder, customers=120, seed=11, rows_per_file=100_000, workers=1)
+    landing = Landing(folder)
+    key = {"STEDI_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key")}
+    incremental, rebuilt = tmp_path / "incremental", tmp_path / "rebuilt"
+
+    assert_succeeded(run_dbt(["build"], incremental, folder, policy, **key))
+    for batch in BATCHES:
+        batch(landing)
+        assert_succeeded(run_dbt(["build"], incremental, folder, policy, **key))
+        if compare_every_batch or batch is BATCHES[-1]:
+            assert_succeeded(run_dbt(["build", "--full-refresh"], rebuilt, folder, policy, **key))
+            assert relation_checksums(incremental) == relation_checksums(rebuilt), batch.__name__
+
+
+def test_a_build_reads_only_new_and_changed_files(generated_landing, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(generated_landing, folder)
+    root = tmp_path / "root"
+    assert_succeeded(run_dbt(["build"], root, folder))
+
+    unchanged = run_dbt(["build"], root, folder)
+    assert_succeeded(unchanged)
+    with duckdb.connect(str(root / "stedi.duckdb"), read_only=True) as connection:
+        stamped = connection.execute(
+            "select count(*) from landing.accelerometer_landing_checked where file_bytes is null"
+        ).fetchone()[0]
+    assert stamped == 0
+
+    landing = Landing(folder)
+    batch_new_readings(landing)
+    log_before = (root / "logs" / "dbt.log").read_text()
+    assert_succeeded(run_dbt(["build"], root, folder))
+    log = (root / "logs" / "dbt.log").read_text()[len(log_before) :]
+    # the new files are named in the reader's filter; no other landing file is
+    assert "accelerometer-day1.json" in log
+    existing = [p.name for p in (folder / "accelerometer").iterdir() if "day1" not in p.name]
+    assert not [name for name in existing if f"/{name}'" in log]
+
+
+def test_a_build_killed_mid_way_leaves_the_next_build_exact(generated_landing, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(generated_landing, folder)
+    landing = Landing(folder)
+    key = {"STEDI_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key")}
+    killed, rebuilt = tmp_path / "killed", tmp_path / "rebuilt"
+    assert_succeeded(run_dbt(["build"], killed, folder, **key))
+    published = relation_checksums(killed)
+
+    batch_new_readings(landing)
+    batch_consent_changes(landing)
+    # killed right after the first landing table committed its new lines
+    process = subprocess.Popen(
+        [str(BIN_DIR / "dbt"), "build"],
+        cwd=PROJECT_DIR,
+        env=dbt_environment(killed, folder, **key),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "OK created sql incremental model landing." in line:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert (
+        relation_checksums(killed).items()
+        >= {
+            name: value
+            for name, value in published.items()
+            if name.split(".")[0] in ("trusted", "curated")
+        }.items()
+    ), "the killed build changed what consumers see"
+
+    assert_succeeded(run_dbt(["build"], killed, folder, **key))
+    assert_succeeded(run_dbt(["build", "--full-refresh"], rebuilt, folder, **key))
+    assert relation_checksums(killed) == relation_checksums(rebuilt)
