@@ -170,9 +170,14 @@ class Plugin(BasePlugin):
                 raise DbtRuntimeError(f"{error} Nothing was changed.") from None
 
     def _write_privacy_report(self, figures: str, path: str) -> str:
+        """The report's path, or `error: …` in one line for the hook to stop the build with
+        (an exception here would reach the user as a Python traceback)."""
         target_path = Path(getattr(get_flags(), "TARGET_PATH", None) or "target")
         manifest = (project_dir() / target_path) / "manifest.json"
-        return report_page.write_report(figures, path, self._key_origin, manifest)
+        try:
+            return report_page.write_report(figures, path, self._key_origin, manifest)
+        except Exception as error:
+            return f"error: {type(error).__name__}: {error}".replace("\n", " ")
 
     def _configure(self, conn: DuckDBPyConnection) -> None:
         conn.execute("set variable stedi_pseudonym_key = ?", [self._key])

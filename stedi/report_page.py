@@ -166,6 +166,12 @@ def render(figures: dict[str, Any]) -> str:
             ],
         )
     )
+    key = figures["pseudonym_key"]
+    sections.append(
+        "<h2>Pseudonym key</h2>"
+        f"<p><strong>{escape(key['origin'])}</strong>: {escape(key['source'])}."
+        " The key itself is never written here.</p>"
+    )
     sections.append(
         "<h2>Rows per zone</h2>"
         + table(
@@ -224,7 +230,9 @@ def render(figures: dict[str, Any]) -> str:
                         number(group["lines"]),
                         f"{escape(group['example']['file'])}:{group['example']['line_number']}"
                         f" ({group['example']['length']:,} chars)",
-                        f"<code>{escape(group['example']['shape'])}</code>",
+                        f"<code>{escape(group['example']['shape'])}</code>"
+                        if group["example"]["shape"]
+                        else '<span class="muted">no text</span>',
                     ]
                     for group in quarantine["groups"]
                 ],
@@ -261,12 +269,6 @@ def render(figures: dict[str, Any]) -> str:
         )
         if tests
         else "<p>No test tagged <code>privacy</code> ran.</p>"
-    )
-    key = figures["pseudonym_key"]
-    sections.append(
-        "<h2>Pseudonym key</h2>"
-        f"<p><strong>{escape(key['origin'])}</strong>: {escape(key['source'])}."
-        " The key itself is never written here.</p>"
     )
     title = f"STEDI privacy report: build {build['build_id']} ({build['policy']})"
     return (

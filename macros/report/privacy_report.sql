@@ -24,6 +24,10 @@
         "select stedi_write_privacy_report(" ~ sql_string(tojson(figures)) ~ ", "
         ~ sql_string(privacy_report_path()) ~ ")"
     ).columns[0].values()[0] %}
+    {% if written.startswith('error: ') %}
+        {{ exceptions.raise_compiler_error(
+            "The privacy report could not be written to " ~ privacy_report_path() ~ ": " ~ written[7:]) }}
+    {% endif %}
     {{ log("Privacy report: " ~ written, info=True) }}
 {% endmacro %}
 
@@ -231,8 +235,8 @@
             lines,
             regexp_extract(source_file, '[^/]*$') as example_file,
             line_number as example_line,
-            length(rejected_line) as example_length,
-            {{ report_redacted_line('rejected_line', 'source_name') }} as example_shape
+            coalesce(length(rejected_line), 0) as example_length,
+            coalesce({{ report_redacted_line('rejected_line') }}, '') as example_shape
         from numbered
         where example_rank = 1
         order by source_name, rejection_reason, rejected_field
@@ -254,7 +258,7 @@
     or space becomes x. So `{"email":"ann@x.com","phone":"801-555"}` shows as
     `{"email":"xxx@x.xxx","phone":"999-999"}`: the shape, never a value.
 -#}
-{% macro report_redacted_line(line, source_name) %}
+{% macro report_redacted_line(line) %}
     {%- set keys = [] -%}
     {%- for source in landing_source_names() -%}
         {%- for field in landing_fields(source) %}{% do keys.append(field.key) %}{% endfor -%}
