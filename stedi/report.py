@@ -97,20 +97,20 @@ def privacy_report_path(database: str) -> Path:
     return Path(folder, f"privacy-report{suffix}.html").resolve()
 
 
-def print_privacy_report(path: Path) -> None:
+def print_privacy_report(path: Path, open_it: bool) -> None:
     if not path.exists():
         print(f"\nNo privacy report at {path}: a `dbt build` of this target writes it.")
         return
     build = json.loads(path.with_suffix(".json").read_text())["build"]
     published = "published" if build["published"] else "NOT published"
     print(f"\nPrivacy report of build {build['build_id']} ({published}): {path.as_uri()}")
-    # a desktop session opens it; CI, ssh and scripts only get the path
+    # `--open` (make report) in a desktop session opens it; CI, ssh and scripts get the path
     desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    if desktop and sys.stdout.isatty() and not os.environ.get("CI"):
+    if open_it and desktop and sys.stdout.isatty() and not os.environ.get("CI"):
         webbrowser.open(path.as_uri())
 
 
-def duckdb_report() -> int:
+def duckdb_report(open_it: bool = False) -> int:
     # the DuckDB output that built it: local, or s3 (its own database file)
     path = profile.output(os.environ.get("STEDI_TARGET") or "local")["path"]
     if not os.path.exists(path):
@@ -140,7 +140,7 @@ def duckdb_report() -> int:
         ]
     )
     print_report(lambda sql: connection.execute(sql).fetchall(), existing)
-    print_privacy_report(privacy_report_path(path))
+    print_privacy_report(privacy_report_path(path), open_it)
     return 0
 
 
@@ -178,11 +178,11 @@ def spark_report() -> int:
     return 0
 
 
-def main() -> int:
+def main(arguments: list[str]) -> int:
     if os.environ.get("STEDI_TARGET", "local").startswith("spark"):
         return spark_report()
-    return duckdb_report()
+    return duckdb_report(open_it="--open" in arguments)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

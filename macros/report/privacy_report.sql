@@ -37,7 +37,8 @@
     (privacy-report_rubric.html). The JSON is the same path with .json.
 -#}
 {% macro privacy_report_path() %}
-    {% set folder = env_var('STEDI_REPORT_DIR', '') or target.path.rpartition('/')[0] %}
+    {#- a database without a folder (`:memory:`) writes where its files would be -#}
+    {% set folder = env_var('STEDI_REPORT_DIR', '') or target.path.rpartition('/')[0] or target_default('') %}
     {{ return(folder.rstrip('/') ~ '/privacy-report' ~ policy_suffix() ~ '.html') }}
 {% endmacro %}
 
