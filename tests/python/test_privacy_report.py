@@ -25,6 +25,7 @@ from conftest import (
     require_course_data,
 )
 
+CONFIGURED_KEY = "a-configured-key-the-report-must-not-show"
 # the funnel's bars (stedi/report_page.py): seeing this colour means the SVG was drawn
 BAR_COLOUR = (0x2F, 0x6F, 0x9F)
 
@@ -346,6 +347,7 @@ def failed_build(tmp_path_factory) -> Build:
         "models/intermediate/customer_trusted.sql",
         "where research_consent_ms is not null",
         "where true",
+        STEDI_PSEUDONYM_KEY=CONFIGURED_KEY,
     )
     return Build(landing=root / "landing", root=root / "build", policy="strict", result=result)
 
@@ -403,6 +405,13 @@ def test_a_failed_build_reports_why_it_was_not_published(failed_build, tmp_path)
         )
         if zone["rows"] is not None:
             assert zone["rows"] == one(failed_build, f"select count(*) from {relation}"), zone
+
+    # a key from the environment is named as configured, and never shown
+    assert figures["pseudonym_key"] == {
+        "origin": "configured",
+        "source": "environment variable STEDI_PSEUDONYM_KEY",
+    }
+    assert CONFIGURED_KEY not in html and CONFIGURED_KEY not in json.dumps(figures)
 
     # the erasure log of the database is counted
     assert figures["erasures"] == {"log": "landing.erasure_log", "erasures": 3}
