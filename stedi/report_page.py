@@ -35,8 +35,11 @@ def key_provenance(origin: str) -> dict[str, str]:
     }
 
 
-def privacy_unit_tests(manifest: Path) -> set[str]:
-    """The unit tests the manifest tags `privacy` (a unit test's result has no tags)."""
+def privacy_unit_tests(manifest: Path) -> set[str] | None:
+    """The unit tests the manifest tags `privacy` (a unit test's result has no tags); None
+    when dbt wrote no manifest (--no-write-json)."""
+    if not manifest.exists():
+        return None
     unit_tests = json.loads(manifest.read_text())["unit_tests"]
     return {
         unique_id
@@ -51,10 +54,11 @@ def write_report(figures_json: str, html_path: str, key_origin: str, manifest: P
     figures = json.loads(figures_json)
     if any(test["tagged"] is None for test in figures["privacy_tests"]):
         tagged = privacy_unit_tests(manifest)
+        # without a manifest every unit test stays, marked as of unknown tags
         figures["privacy_tests"] = [
-            {**test, "tagged": True}
+            {**test, "tagged": True} if tagged is not None else test
             for test in figures["privacy_tests"]
-            if test["tagged"] or test["unique_id"] in tagged
+            if test["tagged"] or tagged is None or test["unique_id"] in tagged
         ]
     figures["pseudonym_key"] = key_provenance(key_origin)
     figures["build"]["written_at"] = datetime.datetime.now(datetime.UTC).strftime(
@@ -258,7 +262,8 @@ def render(figures: dict[str, Any]) -> str:
             [
                 [
                     f"<code>{escape(test['name'])}</code>",
-                    escape(test["kind"]),
+                    escape(test["kind"])
+                    + ("" if test["tagged"] else " (tags unknown: no manifest.json)"),
                     f'<span class="{STATUS_CLASS.get(test["status"], "muted")}">'
                     f"{escape(test['status'])}</span>",
                     "" if test["failures"] is None else number(test["failures"]),

@@ -23,6 +23,7 @@ from conftest import (
     Build,
     build_with_injected_fault,
     require_course_data,
+    run_dbt,
 )
 
 CONFIGURED_KEY = "a-configured-key-the-report-must-not-show"
@@ -489,3 +490,33 @@ def test_make_report_prints_where_the_report_is(built):
     assert result.returncode == 0, result.stderr
     assert "curated.machine_learning_curated" in result.stdout  # the text summary stays
     assert f"(published): {path.as_uri()}" in result.stdout
+
+
+def test_stedi_report_dir_moves_it_and_an_unwritable_one_is_one_clear_line(tmp_path):
+    landing = require_course_data(COURSE_V2)
+    elsewhere = tmp_path / "reports"
+    ran = run_dbt(
+        ["run", "--select", "+customer_landing"],
+        tmp_path / "a",
+        landing,
+        STEDI_REPORT_DIR=str(elsewhere),
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    figures = json.loads((elsewhere / "privacy-report.json").read_text())
+    assert figures["build"]["published"] is False
+    assert figures["build"]["not_published_reason"].startswith("`dbt run` does not build")
+    assert not (tmp_path / "a" / "privacy-report.html").exists()
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    ran = run_dbt(
+        ["run", "--select", "+customer_landing"],
+        tmp_path / "b",
+        landing,
+        STEDI_REPORT_DIR=str(blocked),
+    )
+    assert ran.returncode != 0
+    assert (
+        f"The privacy report could not be written to {blocked}/privacy-report.html: " in ran.stdout
+    )
+    assert "Traceback" not in ran.stdout + ran.stderr
