@@ -126,6 +126,13 @@ def table(headers: list[str] | None, rows: list[list[str]], numeric: set[int] | 
     return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
+def built_as(zone: dict[str, Any], published: bool) -> str:
+    """An unpublished build's tables are not where consumers read: say where they are."""
+    if published or not zone["built_as"] or zone["built_as"] == zone["relation"]:
+        return ""
+    return f' <span class="muted">(this build: {escape(zone["built_as"])})</span>'
+
+
 STATUS_CLASS = {"pass": "ok", "success": "ok", "fail": "bad", "error": "bad", "warn": "warn"}
 
 STYLE = """
@@ -183,7 +190,7 @@ def render(figures: dict[str, Any]) -> str:
             [
                 [
                     escape(row["zone"]),
-                    f"<code>{escape(row['relation'])}</code>",
+                    f"<code>{escape(row['relation'])}</code>" + built_as(row, build["published"]),
                     number(row["rows"]),
                 ]
                 for row in figures["zones"]

@@ -56,14 +56,11 @@
 {% macro privacy_report_figures(results) %}
     {#- the relations this invocation built, by model name (audit schemas for trusted/curated) -#}
     {% set built = {} %}
-    {% set zone_of = {} %}
     {% for result in results
         if result.node.resource_type in ['model', 'seed'] and result.status == 'success' %}
         {% do built.update({result.node.name: api.Relation.create(
             database=result.node.database, schema=result.node.schema, identifier=result.node.alias)}) %}
-        {% do zone_of.update({result.node.name: result.node.config.schema}) %}
     {% endfor %}
-    {% set b = built %}
     {% set reason = unverified_reason(results) %}
 
     {#- counts per zone, named as consumers see them -#}
@@ -77,7 +74,8 @@
             {% do zones.append({
                 'zone': zone,
                 'relation': (published_schema(zone) if zone in audited_zones() else zone) ~ '.' ~ table,
-                'rows': report_count("select count(*) from " ~ b.get(table), [table], b),
+                'built_as': built[table].schema ~ '.' ~ built[table].identifier if table in built else none,
+                'rows': report_count("select count(*) from " ~ built.get(table), [table], built),
             }) %}
         {% endfor %}
     {% endfor %}
@@ -85,93 +83,93 @@
     {#- the consent funnel: customers at each step (distinct: rubric keeps several records of one) -#}
     {% set funnel = [
         {'step': 'landing_records', 'label': 'customer records in landing',
-         'count': report_count("select count(*) from " ~ b.get('customer_landing'), ['customer_landing'], b)},
+         'count': report_count("select count(*) from " ~ built.get('customer_landing'), ['customer_landing'], built)},
         {'step': 'current_records', 'label': 'customers (current records)',
-         'count': report_count("select count(*) from " ~ b.get('customer_records') ~ " where is_current_record", ['customer_records'], b)},
+         'count': report_count("select count(*) from " ~ built.get('customer_records') ~ " where is_current_record", ['customer_records'], built)},
         {'step': 'consenting', 'label': 'consenting to research',
-         'count': report_count("select count(distinct customer_key) from " ~ b.get('customer_trusted'), ['customer_trusted'], b)},
+         'count': report_count("select count(distinct customer_key) from " ~ built.get('customer_trusted'), ['customer_trusted'], built)},
         {'step': 'with_readings', 'label': 'with phone readings'
             ~ (' at or after consent' if report_rule_applies(taken_after_consent('r', 'c')) else ''),
-         'count': report_count("select count(distinct customer_key) from " ~ b.get('customer_curated'), ['customer_curated'], b)},
+         'count': report_count("select count(distinct customer_key) from " ~ built.get('customer_curated'), ['customer_curated'], built)},
         {'step': 'in_ml_data_set', 'label': 'in the machine-learning data set',
-         'count': report_count("select count(distinct subject_id) from " ~ b.get('machine_learning_curated'), ['machine_learning_curated'], b)},
+         'count': report_count("select count(distinct subject_id) from " ~ built.get('machine_learning_curated'), ['machine_learning_curated'], built)},
     ] %}
 
     {#- the rows each rule excluded, each counted on the rule's own input with the rule's own macro -#}
     {% set superseded_sql %}
-        select count(*) from {{ b.get('customer_records') }}
+        select count(*) from {{ built.get('customer_records') }}
         where not ({{ current_record_only('is_current_record') }})
     {% endset %}
     {#- the records a policy reads, less those it trusts: the consent rule is customer_trusted's -#}
     {% set no_consent_customers_sql %}
         select
-            (select count(*) from {{ b.get('customer_records') }} where {{ current_record_only('is_current_record') }})
-            - (select count(*) from {{ b.get('customer_trusted') }})
+            (select count(*) from {{ built.get('customer_records') }} where {{ current_record_only('is_current_record') }})
+            - (select count(*) from {{ built.get('customer_trusted') }})
     {% endset %}
     {% set no_consent_phone_sql %}
-        select count(*) from {{ b.get('accelerometer_landing') }} as readings
+        select count(*) from {{ built.get('accelerometer_landing') }} as readings
         where not exists (
-            select 1 from {{ b.get('customer_trusted') }} as consenting
+            select 1 from {{ built.get('customer_trusted') }} as consenting
             where consenting.customer_key = readings.user_key
         )
     {% endset %}
     {% set no_consent_device_sql %}
-        select count(*) from {{ b.get('step_trainer_landing') }} as readings
+        select count(*) from {{ built.get('step_trainer_landing') }} as readings
         where not exists (
-            select 1 from {{ b.get('customer_trusted') }} as consenting
+            select 1 from {{ built.get('customer_trusted') }} as consenting
             where consenting.serial_number = readings.serial_number
         )
     {% endset %}
     {% set before_consent_phone_sql %}
         select count(*)
-        from {{ b.get('accelerometer_landing') }} as readings
+        from {{ built.get('accelerometer_landing') }} as readings
         inner join (
             select customer_key, max(research_consent_ms) as research_consent_ms
-            from {{ b.get('customer_trusted') }} group by customer_key
+            from {{ built.get('customer_trusted') }} group by customer_key
         ) as consenting on readings.user_key = consenting.customer_key
         where not ({{ taken_after_consent('readings.reading_ms', 'consenting.research_consent_ms') }})
     {% endset %}
     {% set before_consent_device_sql %}
         select count(*)
-        from {{ b.get('step_trainer_landing') }} as readings
+        from {{ built.get('step_trainer_landing') }} as readings
         inner join (
             select serial_number, min(research_consent_ms) as research_consent_ms
-            from {{ b.get('customer_curated') }} group by serial_number
+            from {{ built.get('customer_curated') }} group by serial_number
         ) as devices on readings.serial_number = devices.serial_number
         where not ({{ taken_after_consent('readings.sensor_reading_ms', 'devices.research_consent_ms') }})
     {% endset %}
     {#- device readings paired with phone readings of the same instant (the course's join), not the owner's -#}
     {% set cross_customer_sql %}
         select count(*)
-        from {{ b.get('step_trainer_trusted') }} as device_readings
-        inner join {{ b.get('device_owners') }} as device_owners
+        from {{ built.get('step_trainer_trusted') }} as device_readings
+        inner join {{ built.get('device_owners') }} as device_owners
             on device_readings.serial_number = device_owners.serial_number
-        inner join {{ b.get('accelerometer_trusted') }} as phone_readings
+        inner join {{ built.get('accelerometer_trusted') }} as phone_readings
             on device_readings.sensor_reading_ms = phone_readings.reading_ms
         where not ({{ paired_with_owner('device_owners.owner_key', 'phone_readings.user_key') }})
     {% endset %}
     {% set exclusions = [
         {'rule': 'current_record_only', 'label': 'superseded customer records (a later record decides)',
          'applies': report_rule_applies(current_record_only('x')), 'unit': 'customer records',
-         'rows': report_count(superseded_sql, ['customer_records'], b)},
+         'rows': report_count(superseded_sql, ['customer_records'], built)},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'customer records',
-         'rows': report_count(no_consent_customers_sql, ['customer_records', 'customer_trusted'], b)},
+         'rows': report_count(no_consent_customers_sql, ['customer_records', 'customer_trusted'], built)},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'phone readings',
-         'rows': report_count(no_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], b)},
+         'rows': report_count(no_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], built)},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'device readings',
-         'rows': report_count(no_consent_device_sql, ['step_trainer_landing', 'customer_trusted'], b)},
+         'rows': report_count(no_consent_device_sql, ['step_trainer_landing', 'customer_trusted'], built)},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
          'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'phone readings',
-         'rows': report_count(before_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], b)},
+         'rows': report_count(before_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], built)},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
          'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'device readings',
-         'rows': report_count(before_consent_device_sql, ['step_trainer_landing', 'customer_curated'], b)},
+         'rows': report_count(before_consent_device_sql, ['step_trainer_landing', 'customer_curated'], built)},
         {'rule': 'device_has_one_owner', 'label': 'unattributed device (several current owners)',
          'applies': report_rule_applies(device_has_one_owner('n')), 'unit': 'device readings',
-         'rows': report_count("select count(*) from " ~ b.get('step_trainer_unattributed'), ['step_trainer_unattributed'], b)},
+         'rows': report_count("select count(*) from " ~ built.get('step_trainer_unattributed'), ['step_trainer_unattributed'], built)},
         {'rule': 'paired_with_owner', 'label': "cross-customer pairs the course's join would have made",
          'applies': report_rule_applies(paired_with_owner('o', 'u')), 'unit': 'reading pairs',
-         'rows': report_count(cross_customer_sql, ['step_trainer_trusted', 'device_owners', 'accelerometer_trusted'], b)},
+         'rows': report_count(cross_customer_sql, ['step_trainer_trusted', 'device_owners', 'accelerometer_trusted'], built)},
     ] %}
 
     {{ return({
@@ -190,7 +188,7 @@
         'zones': zones,
         'funnel': funnel,
         'exclusions': exclusions,
-        'quarantine': report_quarantine(b),
+        'quarantine': report_quarantine(built),
         'erasures': report_erasures(),
         'privacy_tests': report_privacy_tests(results),
     }) }}

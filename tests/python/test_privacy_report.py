@@ -181,6 +181,9 @@ def test_every_figure_matches_the_database(policy, built):
     for zone in figures["zones"]:
         assert zone["rows"] == one(build, f"select count(*) from {zone['relation']}"), zone
         assert [zone["zone"], zone["relation"], shown(zone["rows"])] in rows
+        schema, table = zone["relation"].split(".")
+        audit = zone["relation"] if zone["zone"] == "landing" else f"{schema}_audit.{table}"
+        assert zone["built_as"] == audit, zone
     assert {zone["relation"] for zone in figures["zones"]} >= {
         build.published(relation)
         for relation in ("trusted.customer_trusted", "curated.customer_curated")
@@ -399,13 +402,10 @@ def test_a_failed_build_reports_why_it_was_not_published(failed_build, tmp_path)
 
     # the figures are those of this build's relations, even unpublished
     for zone in figures["zones"]:
-        relation = (
-            zone["relation"]
-            .replace("trusted.", "trusted_audit.")
-            .replace("curated.", "curated_audit.")
-        )
         if zone["rows"] is not None:
-            assert zone["rows"] == one(failed_build, f"select count(*) from {relation}"), zone
+            built_as = f"select count(*) from {zone['built_as']}"
+            assert zone["rows"] == one(failed_build, built_as), zone
+    assert "(this build: trusted_audit.customer_trusted)" in page.text
 
     # a key from the environment is named as configured, and never shown
     assert figures["pseudonym_key"] == {
