@@ -96,8 +96,10 @@ docs: $(ENGINE_SETUP)
 	$(BIN)/dbt docs generate --vars '{docs_show_published: true}'
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
 
+# Row counts and the quarantine, then where the build's privacy report is (every DuckDB
+# `dbt build` writes it beside its database: docs/privacy-report.md); a desktop session opens it.
 report: $(ENGINE_SETUP)
-	$(BIN)/python -m stedi.report
+	$(BIN)/python -m stedi.report --open
 
 # Build time against landing size: make bench SIZES="956 10000 100000 1000000"
 SIZES ?= 956 10000 100000

@@ -11,6 +11,8 @@
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
   parent folders); for object-store URIs it does nothing. `stedi_prune_folder(folder,
   file)` removes every other data file from a published table's folder or S3 prefix.
+- `stedi_write_privacy_report(figures, path)` writes the privacy report the on-run-end
+  hook computed (stedi/report_page.py), adding how the pseudonym key was provided.
 - With `config: {aws: true}` (the `s3` target): loads httpfs, gives DuckDB an S3 secret
   from the standard AWS credential chain (see stedi/aws.py), checks that the landing and
   lake buckets are reachable before anything runs, and registers
@@ -33,7 +35,7 @@ from dbt.flags import get_flags
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
-from stedi import aws, extensions, keys
+from stedi import aws, extensions, keys, report_page
 
 
 def project_dir() -> Path:
@@ -167,6 +169,16 @@ class Plugin(BasePlugin):
             except aws.AwsSetupError as error:
                 raise DbtRuntimeError(f"{error} Nothing was changed.") from None
 
+    def _write_privacy_report(self, figures: str, path: str) -> str:
+        """The report's path, or `error: …` in one line for the hook to stop the build with
+        (an exception here would reach the user as a Python traceback)."""
+        target_path = Path(getattr(get_flags(), "TARGET_PATH", None) or "target")
+        manifest = (project_dir() / target_path) / "manifest.json"
+        try:
+            return report_page.write_report(figures, path, self._key_origin, manifest)
+        except Exception as error:
+            return f"error: {type(error).__name__}: {error}".replace("\n", " ")
+
     def _configure(self, conn: DuckDBPyConnection) -> None:
         conn.execute("set variable stedi_pseudonym_key = ?", [self._key])
         functions = [
@@ -175,6 +187,7 @@ class Plugin(BasePlugin):
             ("stedi_prepare_file", prepare_file, ["VARCHAR"]),
             ("stedi_damaged_gzip", damaged_gzip, ["VARCHAR"]),
             ("stedi_replace_file", replace_file, ["VARCHAR", "VARCHAR"]),
+            ("stedi_write_privacy_report", self._write_privacy_report, ["VARCHAR", "VARCHAR"]),
         ]
         if self._aws:
             conn.execute("load httpfs")

@@ -3,6 +3,9 @@
 `python -m stedi.report` (or `make report`) opens the DuckDB file read-only; with
 `STEDI_TARGET=spark` (`make report TARGET=spark`) it opens the Spark catalog that the
 build left under dbt's target folder instead (stedi/spark.py).
+
+Every DuckDB build also writes the privacy report (docs/privacy-report.md) beside its
+database; this prints where it is, and opens it in a browser when run in a desktop session.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import webbrowser
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
@@ -84,7 +89,28 @@ def print_report(query: Query, existing: set[tuple[str, str]]) -> None:
             print(f"{dropped[0][0]:,} dropped")
 
 
-def duckdb_report() -> int:
+def privacy_report_path(database: str) -> Path:
+    """As the macro privacy_report_path: $STEDI_REPORT_DIR, else the database's folder."""
+    folder = os.environ.get("STEDI_REPORT_DIR") or os.path.dirname(database)
+    policy = os.environ.get("STEDI_POLICY", "strict")
+    suffix = "" if policy == "strict" else f"_{policy}"
+    return Path(folder, f"privacy-report{suffix}.html").resolve()
+
+
+def print_privacy_report(path: Path, open_it: bool) -> None:
+    if not path.exists():
+        print(f"\nNo privacy report at {path}: a `dbt build` of this target writes it.")
+        return
+    build = json.loads(path.with_suffix(".json").read_text())["build"]
+    published = "published" if build["published"] else "NOT published"
+    print(f"\nPrivacy report of build {build['build_id']} ({published}): {path.as_uri()}")
+    # `--open` (make report) in a desktop session opens it; CI, ssh and scripts get the path
+    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if open_it and desktop and sys.stdout.isatty() and not os.environ.get("CI"):
+        webbrowser.open(path.as_uri())
+
+
+def duckdb_report(open_it: bool = False) -> int:
     # the DuckDB output that built it: local, or s3 (its own database file)
     path = profile.output(os.environ.get("STEDI_TARGET") or "local")["path"]
     if not os.path.exists(path):
@@ -114,6 +140,7 @@ def duckdb_report() -> int:
         ]
     )
     print_report(lambda sql: connection.execute(sql).fetchall(), existing)
+    print_privacy_report(privacy_report_path(path), open_it)
     return 0
 
 
@@ -145,16 +172,17 @@ def spark_report() -> int:
                     )
         print_build(records)
         print_report(lambda sql: [tuple(row) for row in session.sql(sql).collect()], existing)
+        print("\nNo privacy report: DuckDB targets write it (docs/privacy-report.md).")
     finally:
         session.stop()
     return 0
 
 
-def main() -> int:
+def main(arguments: list[str]) -> int:
     if os.environ.get("STEDI_TARGET", "local").startswith("spark"):
         return spark_report()
-    return duckdb_report()
+    return duckdb_report(open_it="--open" in arguments)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 -- strict: the data set for data scientists carries no direct identifier. Fails when
 -- machine_learning_curated is documented with a column flagged `pii`, or when its
 -- built relation has a column whose name is flagged `pii` anywhere in the project.
-{{ config(enabled=var('consent_policy') == 'strict') }}
+{{ config(enabled=var('consent_policy') == 'strict', tags=['privacy']) }}
 -- depends_on: {{ ref('machine_learning_curated') }}
 
 {%- set pii_names = [] -%}

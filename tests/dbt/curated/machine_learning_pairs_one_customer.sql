@@ -1,7 +1,7 @@
 -- strict: every machine-learning row is one customer's device reading with the same
 -- customer's phone reading of the same instant. The subject is mapped back to its
 -- customer through the keyed hash, then both readings must belong to that customer.
-{{ config(enabled=var('consent_policy') == 'strict') }}
+{{ config(enabled=var('consent_policy') == 'strict', tags=['privacy']) }}
 
 with machine_learning_curated as (
 

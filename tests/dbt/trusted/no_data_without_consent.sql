@@ -2,6 +2,7 @@
 -- and under strict nothing predates it. Consent is recomputed here from the landing
 -- records, not read from the models under test: strict takes a customer's records with
 -- the greatest lastUpdateDate (all of them, should several tie), rubric every record.
+{{ config(tags=['privacy']) }}
 {%- set strict = var('consent_policy') == 'strict' %}
 
 with customer_landing as (
