@@ -349,7 +349,9 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
 def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     lines = [
         f"Machine: {machine['cpus']} CPUs, {machine['memory_gb']} GB RAM, {machine['platform']};"
-        f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads."
+        f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads;"
+        f" 1-minute load average {machine.get('load_average_at_start', '?')} at the start,"
+        f" {machine.get('load_average_at_end', '?')} at the end."
         " Each dbt command is timed after a `dbt parse` of the same settings (its own column);"
         " MB and GB are 10^6 and 10^9 bytes.",
         "",
@@ -496,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "memory_limit": args.memory_limit,
         "threads": args.threads,
+        # other processes on the machine skew wall times: say how busy it was
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
     work = args.work or Path(tempfile.mkdtemp(prefix="stedi-bench-"))
     results = []
@@ -503,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark: {customers:,} customers", file=sys.stderr, flush=True)
         results.append(run_size(customers, work, args))
     args.out.mkdir(parents=True, exist_ok=True)
+    machine["load_average_at_end"] = round(os.getloadavg()[0], 2)
     (args.out / "results.json").write_text(
         json.dumps({"machine": machine, "results": results}, indent=2)
     )
