@@ -85,6 +85,7 @@ import sys, duckdb
 script, landing, database, lake, memory, threads = sys.argv[1:7]
 con = duckdb.connect(database, config={
     "memory_limit": memory, "threads": int(threads), "preserve_insertion_order": True,
+    "enable_progress_bar": False,
 })
 for name, value in (("landing", landing), ("lake", lake), ("pseudonym_key", "bench-anchor")):
     con.execute(f"set variable {name} = ?", [value])
@@ -102,33 +103,32 @@ ANCHOR_TABLES = {
 
 def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a command; wall and CPU time and the peak RSS of its whole process tree."""
-    started, started_epoch = time.perf_counter(), time.time()
-    process = psutil.Popen(
-        command,
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    peak, peak_at = 0, 0.0
-    cpu_by_pid: dict[int, float] = {}
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            rss = 0
-            for member in tree:
-                with member.oneshot():
-                    rss += member.memory_info().rss
-                    times = member.cpu_times()
-                    cpu_by_pid[member.pid] = times.user + times.system
-            if rss > peak:
-                peak, peak_at = rss, time.perf_counter() - started
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    output = process.stdout.read() if process.stdout else ""
-    wall = time.perf_counter() - started
+    # Output goes to a file: a pipe read only at the end blocks a child that writes more
+    # than the pipe holds (DuckDB's progress bar did).
+    with tempfile.TemporaryFile() as log:
+        started, started_epoch = time.perf_counter(), time.time()
+        process = psutil.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        peak, peak_at = 0, 0.0
+        cpu_by_pid: dict[int, float] = {}
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                rss = 0
+                for member in tree:
+                    with member.oneshot():
+                        rss += member.memory_info().rss
+                        times = member.cpu_times()
+                        cpu_by_pid[member.pid] = times.user + times.system
+                if rss > peak:
+                    peak, peak_at = rss, time.perf_counter() - started
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        log.seek(0)
+        output = log.read().decode("utf-8", "replace")
     # CPU of processes that ended between two samples is missed: a lower bound
     cpu = sum(cpu_by_pid.values())
     return {
