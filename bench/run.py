@@ -85,8 +85,8 @@ import sys, duckdb
 script, landing, database, lake, memory, threads = sys.argv[1:7]
 con = duckdb.connect(database, config={
     "memory_limit": memory, "threads": int(threads), "preserve_insertion_order": True,
-    "enable_progress_bar": False,
 })
+con.execute("set enable_progress_bar = false")
 for name, value in (("landing", landing), ("lake", lake), ("pseudonym_key", "bench-anchor")):
     con.execute(f"set variable {name} = ?", [value])
 con.execute(open(script).read())
