@@ -11,13 +11,23 @@ with stedi.generate, then measures, each in its own process:
 - `dbt build --target spark_cluster` up to --spark-cluster-max, when the cluster of
   `make spark-cluster-up` runs (or STEDI_SPARK_PORT names a Thrift server); its peak memory
   is dbt's only (the cluster's JVMs are not its children);
+- the anchor: bench/anchor.sql, the strict rules written by hand as one DuckDB script
+  over the landing JSON (no dbt, no per-line checks), on a database file with the build's
+  memory limit and threads, writing the five trusted and curated tables as Parquet; its
+  row counts beside the build's;
+- an incremental build: after the full `dbt build`, stedi.generate.generate_increment adds
+  new files (1 % of the readings, 1 % of the customers re-exported with changed consent)
+  and a second `dbt build` runs on the same database; then `dbt build --full-refresh` on
+  the same landing data, and whether every trusted and curated relation is identical
+  after both (an order-independent checksum: row count and sum of row hashes);
 - each dbt command after a `dbt parse` with the same settings (timed on its own), so it
   reuses the parsed project as a repeated build with unchanged settings does;
 - wall time, CPU time, peak memory of the whole process tree (sampled), landing bytes,
   rows per second, and each node's time from dbt's run_results.json.
 
 It writes results.json, results.md and chart.png (build time against landing size,
-log-log, one line per engine plus the floor) into --out.
+log-log, one line per engine plus the floor, the anchor and the incremental build) into
+--out.
 """
 
 from __future__ import annotations
@@ -36,9 +46,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psutil
 
-from stedi.generate import generate
+from stedi.generate import generate, generate_increment
 from stedi.spark_cluster import running_thrift_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -67,36 +78,57 @@ for source, schema in columns.items():
 print(rows)
 """
 
+ANCHOR_SQL = PROJECT_DIR / "bench" / "anchor.sql"
+# The anchor's DuckDB settings are the dbt profile's (profiles.yml, target local).
+ANCHOR_SCRIPT = """
+import sys, duckdb
+script, landing, database, lake, memory, threads = sys.argv[1:7]
+con = duckdb.connect(database, config={
+    "memory_limit": memory, "threads": int(threads), "preserve_insertion_order": True,
+})
+con.execute("set enable_progress_bar = false")
+for name, value in (("landing", landing), ("lake", lake), ("pseudonym_key", "bench-anchor")):
+    con.execute(f"set variable {name} = ?", [value])
+con.execute(open(script).read())
+"""
+# The tables the anchor writes, as they are named in the build.
+ANCHOR_TABLES = {
+    "customer_trusted": "trusted.customer_trusted",
+    "accelerometer_trusted": "trusted.accelerometer_trusted",
+    "step_trainer_trusted": "trusted.step_trainer_trusted",
+    "customer_curated": "curated.customer_curated",
+    "machine_learning_curated": "curated.machine_learning_curated",
+}
+
 
 def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a command; wall and CPU time and the peak RSS of its whole process tree."""
-    started, started_epoch = time.perf_counter(), time.time()
-    process = psutil.Popen(
-        command,
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    peak, peak_at = 0, 0.0
-    cpu_by_pid: dict[int, float] = {}
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            rss = 0
-            for member in tree:
-                with member.oneshot():
-                    rss += member.memory_info().rss
-                    times = member.cpu_times()
-                    cpu_by_pid[member.pid] = times.user + times.system
-            if rss > peak:
-                peak, peak_at = rss, time.perf_counter() - started
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    output = process.stdout.read() if process.stdout else ""
-    wall = time.perf_counter() - started
+    # Output goes to a file: a pipe read only at the end blocks a child that writes more
+    # than the pipe holds (DuckDB's progress bar did).
+    with tempfile.TemporaryFile() as log:
+        started, started_epoch = time.perf_counter(), time.time()
+        process = psutil.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        peak, peak_at = 0, 0.0
+        cpu_by_pid: dict[int, float] = {}
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                rss = 0
+                for member in tree:
+                    with member.oneshot():
+                        rss += member.memory_info().rss
+                        times = member.cpu_times()
+                        cpu_by_pid[member.pid] = times.user + times.system
+                if rss > peak:
+                    peak, peak_at = rss, time.perf_counter() - started
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        log.seek(0)
+        output = log.read().decode("utf-8", "replace")
     # CPU of processes that ended between two samples is missed: a lower bound
     cpu = sum(cpu_by_pid.values())
     return {
@@ -147,6 +179,99 @@ def nodes_running_at(results: list[dict[str, Any]], epoch: float) -> list[str]:
     return running
 
 
+def relation_checksums(database: Path) -> dict[str, dict[str, Any]]:
+    """Every published trusted and curated relation: its row count and the sum of its rows'
+    hashes, which does not depend on row order."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+            " where table_schema in ('trusted', 'curated') order by 1"
+        ).fetchall()
+        checksums = {}
+        for (name,) in names:
+            rows, total = con.execute(
+                f"select count(*), coalesce(sum(hash(relation)), 0) from {name} as relation"
+            ).fetchone()
+            checksums[name] = {"rows": rows, "checksum": str(total)}
+    return checksums
+
+
+def timed_dbt(command: list[str], run_env: dict[str, str], root: Path) -> dict[str, Any]:
+    """`dbt parse`, then the dbt command timed on its own, with each node's time."""
+    parse = measure([str(BIN_DIR / "dbt"), "parse"], run_env)
+    measured = parse  # a failed parse is the result, with its output
+    if parse["returncode"] == 0:
+        measured = measure([str(BIN_DIR / "dbt"), *command], run_env)
+    measured["parse_s"] = parse["wall_s"]
+    if measured["returncode"] == 0:
+        results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+        measured["nodes_s"] = node_times(results)
+        measured["nodes_at_peak"] = nodes_running_at(results, measured["peak_epoch"])
+    return measured
+
+
+def run_anchor(landing: Path, work: Path, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    root = work / f"anchor-{landing.name}"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "lake").mkdir(parents=True)
+    measured = measure(
+        [
+            str(BIN_DIR / "python"),
+            "-c",
+            ANCHOR_SCRIPT,
+            str(ANCHOR_SQL),
+            str(landing),
+            str(root / "anchor.duckdb"),
+            str(root / "lake"),
+            args.memory_limit,
+            str(args.threads),
+        ],
+        env,
+    )
+    if measured["returncode"] == 0:
+        with duckdb.connect() as con:
+            measured["rows"] = {
+                relation: con.execute(
+                    "select count(*) from read_parquet(?)",
+                    [str(root / "lake" / f"{table}.parquet")],
+                ).fetchone()[0]
+                for table, relation in ANCHOR_TABLES.items()
+            }
+    shutil.rmtree(root, ignore_errors=True)
+    return measured
+
+
+def run_incremental(
+    landing: Path, root: Path, run_env: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Add the increment to the landing data, then time `dbt build` on the full build's
+    database and compare it with `dbt build --full-refresh` on the same landing data."""
+    began = time.perf_counter()
+    increment = generate_increment(landing, seed=args.seed, fraction=args.increment_fraction)
+    result: dict[str, Any] = {
+        "increment": {
+            "fraction": args.increment_fraction,
+            "generate_s": round(time.perf_counter() - began, 2),
+            "rows": {
+                source: increment[source]["rows"]
+                for source in ("customer", "accelerometer", "step_trainer")
+            },
+            "consent_changes": increment["changes"],
+        }
+    }
+    incremental = timed_dbt(["build"], run_env, root)
+    result["incremental"] = incremental
+    if incremental["returncode"] != 0:
+        return result
+    incremental["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
+    full = timed_dbt(["build", "--full-refresh"], run_env, root)
+    result["full_refresh"] = full
+    if full["returncode"] == 0:
+        full["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
+        incremental["identical_to_full_refresh"] = incremental["relations"] == full["relations"]
+    return result
+
+
 def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     landing = work / f"landing-{customers}"
     began = time.perf_counter()
@@ -178,6 +303,8 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
         env,
     )
 
+    result["anchor"] = run_anchor(landing, work, args, env)
+
     engines = [("duckdb", "local", "build"), ("duckdb_run", "local", "run")]
     if args.spark_max >= customers and importlib.util.find_spec("pyspark"):
         engines.append(("spark", "spark", "build"))
@@ -195,21 +322,25 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
             STEDI_LANDING=str(landing),
             STEDI_LAKE=str(root / "lake"),
             STEDI_DUCKDB=str(root / "stedi.duckdb"),
+            STEDI_ML_DUCKDB=str(root / "ml.duckdb"),
             DBT_TARGET_PATH=str(root / "target"),
             DBT_LOG_PATH=str(root / "logs"),
         )
-        parse = measure([str(BIN_DIR / "dbt"), "parse"], run_env)
-        measured = parse  # a failed parse is the result, with its output
-        if parse["returncode"] == 0:
-            measured = measure([str(BIN_DIR / "dbt"), command], run_env)
-        measured["parse_s"] = parse["wall_s"]
+        measured = timed_dbt([command], run_env, root)
         if measured["returncode"] == 0:
             measured["rows_per_s"] = round(rows / measured["wall_s"])
-            results = json.loads((root / "target" / "run_results.json").read_text())["results"]
-            measured["nodes_s"] = node_times(results)
-            measured["nodes_at_peak"] = nodes_running_at(results, measured["peak_epoch"])
         result[name] = measured
-        shutil.rmtree(root, ignore_errors=True)
+        if name == "duckdb":
+            if measured["returncode"] == 0:
+                measured["relations"] = relation_checksums(root / "stedi.duckdb")
+            full_build = (root, run_env)  # the incremental build continues from it
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    # last: the increment changes the landing data the other measurements read
+    root, run_env = full_build
+    if result["duckdb"]["returncode"] == 0:
+        result |= run_incremental(landing, root, run_env, args)
+    shutil.rmtree(root, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(landing, ignore_errors=True)
     return result
@@ -218,7 +349,9 @@ def run_size(customers: int, work: Path, args: argparse.Namespace) -> dict[str, 
 def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     lines = [
         f"Machine: {machine['cpus']} CPUs, {machine['memory_gb']} GB RAM, {machine['platform']};"
-        f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads."
+        f" DuckDB memory limit {machine['memory_limit']}, {machine['threads']} threads;"
+        f" 1-minute load average {machine.get('load_average_at_start', '?')} at the start,"
+        f" {machine.get('load_average_at_end', '?')} at the end."
         " Each dbt command is timed after a `dbt parse` of the same settings (its own column);"
         " MB and GB are 10^6 and 10^9 bytes.",
         "",
@@ -230,11 +363,6 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     for r in results:
         build, floor, run = r["duckdb"], r["floor"], r["duckdb_run"]
         spark = r.get("spark")
-
-        def seconds(step: dict[str, Any] | None) -> str:
-            if not step:
-                return "–"
-            return f"{step['wall_s']} s" if step["returncode"] == 0 else "failed"
 
         ratio = build["wall_s"] / floor["wall_s"] if floor["wall_s"] else float("nan")
         spark_ratio = spark_ratio_with_parse = "–"
@@ -249,7 +377,59 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
             f" | {build['peak_rss_mb']:,} MB | {build['cpu_s']} s | {build['parse_s']} s"
             f" | {seconds(r.get('spark_cluster'))} |"
         )
+    lines += [
+        "",
+        "Incremental build and anchor, same run. The incremental build is a second `dbt build` on"
+        " the full build's database after new files holding the share of readings and customers"
+        " below; the full refresh is `dbt build --full-refresh` on the same grown landing data,"
+        ' and "identical" compares the row count and the sum of row hashes of every trusted and'
+        " curated relation after each. The anchor is bench/anchor.sql (the strict rules by hand,"
+        " one DuckDB script, Parquet out) on the full build's landing data.",
+        "",
+        "| customers | new readings | customers re-exported (granted / withdrawn / moved)"
+        " | dbt build | incremental build | incremental / full | full refresh"
+        " | identical to full refresh | incremental peak memory | anchor | build / anchor"
+        " | anchor peak memory | anchor rows = build rows |",
+        "|" + " ---: |" * 13,
+    ]
+    for r in results:
+        build, anchor = r["duckdb"], r["anchor"]
+        incremental, full = r.get("incremental"), r.get("full_refresh")
+        increment = r.get("increment")
+        new_readings = changed = "–"
+        if increment:
+            rows = increment["rows"]
+            new_readings = f"{rows['accelerometer'] + rows['step_trainer']:,}"
+            kinds = increment["consent_changes"]
+            changed = (
+                f"{rows['customer']:,} ({kinds['granted']} / {kinds['withdrawn']}"
+                f" / {kinds['moved']})"
+            )
+        incremental_ratio = build_anchor = identical = "–"
+        if incremental and incremental["returncode"] == 0 and build["returncode"] == 0:
+            incremental_ratio = f"{incremental['wall_s'] / build['wall_s']:.2f}"
+        if incremental and "identical_to_full_refresh" in incremental:
+            identical = "yes" if incremental["identical_to_full_refresh"] else "**no**"
+        if anchor["returncode"] == 0 and build["returncode"] == 0:
+            build_anchor = f"{build['wall_s'] / anchor['wall_s']:.1f}×"
+        same_rows = "–"
+        if "rows" in anchor and "relations" in build:
+            built = {name: build["relations"][name]["rows"] for name in anchor["rows"]}
+            same_rows = "yes" if built == anchor["rows"] else "**no**"
+        incremental_peak = f"{incremental['peak_rss_mb']:,} MB" if incremental else "–"
+        lines.append(
+            f"| {r['customers']:,} | {new_readings} | {changed} | {seconds(build)}"
+            f" | {seconds(incremental)} | {incremental_ratio} | {seconds(full)} | {identical}"
+            f" | {incremental_peak} | {seconds(anchor)} | {build_anchor}"
+            f" | {anchor['peak_rss_mb']:,} MB | {same_rows} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def seconds(step: dict[str, Any] | None) -> str:
+    if not step:
+        return "–"
+    return f"{step['wall_s']} s" if step["returncode"] == 0 else "failed"
 
 
 def chart(results: list[dict[str, Any]], path: Path) -> None:
@@ -262,10 +442,12 @@ def chart(results: list[dict[str, Any]], path: Path) -> None:
     sizes = [r["landing_bytes"] / 1e6 for r in results]
     for key, label in (
         ("floor", "floor: DuckDB reads + parses once"),
+        ("anchor", "anchor: the strict rules by hand in DuckDB"),
         ("duckdb", "dbt build, DuckDB"),
         ("duckdb_run", "dbt run, DuckDB"),
         ("spark", "dbt build, Spark (local)"),
         ("spark_cluster", "dbt build, Spark cluster (2 workers)"),
+        ("incremental", "incremental dbt build (+1 %)"),
     ):
         points = [
             (size, r[key]["wall_s"])
@@ -292,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spark-cluster-max", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
+        "--increment-fraction",
+        type=float,
+        default=0.01,
+        help="share of the readings and of the customers in the incremental build's new files",
+    )
+    parser.add_argument(
         "--memory-limit", default=os.environ.get("STEDI_DUCKDB_MEMORY_LIMIT", "4GB")
     )
     parser.add_argument(
@@ -310,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "memory_limit": args.memory_limit,
         "threads": args.threads,
+        # other processes on the machine skew wall times: say how busy it was
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
     work = args.work or Path(tempfile.mkdtemp(prefix="stedi-bench-"))
     results = []
@@ -317,17 +507,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark: {customers:,} customers", file=sys.stderr, flush=True)
         results.append(run_size(customers, work, args))
     args.out.mkdir(parents=True, exist_ok=True)
+    machine["load_average_at_end"] = round(os.getloadavg()[0], 2)
     (args.out / "results.json").write_text(
         json.dumps({"machine": machine, "results": results}, indent=2)
     )
     (args.out / "results.md").write_text(markdown(results, machine))
     chart(results, args.out / "chart.png")
     print(markdown(results, machine))
-    failed = [r["customers"] for r in results if r["duckdb"]["returncode"] != 0]
+    failed = [
+        r["customers"]
+        for r in results
+        if r["duckdb"]["returncode"] != 0
+        or r["anchor"]["returncode"] != 0
+        or not r.get("incremental", {}).get("identical_to_full_refresh")
+    ]
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     if failed:
-        print(f"dbt build failed at sizes {failed}", file=sys.stderr)
+        print(
+            f"A build or the anchor failed, or the incremental build differs from the full"
+            f" refresh, at sizes {failed}: see results.json",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

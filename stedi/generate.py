@@ -34,6 +34,11 @@ written in batches of a few MB. Nothing bigger than a batch is held in memory.
 
 Usage: ``python -m stedi.generate --out DIR --customers N [--seed S]
 [--rows-per-file R] [--gzip] [--workers W] [--overwrite] [--if-empty]``.
+
+``python -m stedi.generate --increment --out DIR [--seed S] [--fraction F]`` adds a
+later day's files to an existing landing folder (:func:`generate_increment`): new phone
+and device readings of existing customers, and a re-export of some customers with their
+research consent changed. Existing files are never touched.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import sys
 import time
 import uuid
@@ -359,13 +365,181 @@ def generate(
     return summary
 
 
+INCREMENT_DELAY_MS = 86_400_000  # the increment lands a day after the newest instant
+INCREMENT_READINGS_DELAY_MS = 3_600_000  # its readings start an hour after the re-export
+_FILE_MS = re.compile(r"(\d+)\.json(\.gz)?$")
+
+
+def _json_glob(out_dir: Path, source: str) -> str:
+    return str(out_dir / source / "*.json*").replace("'", "''")
+
+
+def _current_customers(out_dir: Path) -> list[dict]:
+    """Each customer's current record (latest lastUpdateDate; ties: later file, later line),
+    in customer-key order, as in models/intermediate/customer_state/customer_records.sql."""
+    import duckdb  # only the increment needs it
+
+    fields = {
+        "customerName": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR",
+        "birthDay": "VARCHAR", "serialNumber": "VARCHAR", "registrationDate": "BIGINT",
+        "lastUpdateDate": "BIGINT", "shareWithResearchAsOfDate": "BIGINT",
+        "shareWithPublicAsOfDate": "BIGINT", "shareWithFriendsAsOfDate": "BIGINT",
+    }  # fmt: skip
+    con = duckdb.connect()
+    # a table keeps the reader's order, so its rowid is the line order within a file
+    con.execute(
+        f"create table records as select * from read_json('{_json_glob(out_dir, 'customer')}',"
+        f" format = 'newline_delimited', columns = {fields!r}, filename = true,"
+        " ignore_errors = true)"
+    )
+    names = ", ".join(f'"{name}"' for name in fields)
+    rows = con.execute(
+        f"select {names} from records"
+        " where email is not null and serialNumber is not null and lastUpdateDate is not null"
+        " qualify row_number() over (partition by lower(trim(email))"
+        " order by lastUpdateDate desc, filename desc, rowid desc) = 1"
+        " order by lower(trim(email))"
+    ).fetchall()
+    return [dict(zip(fields, row, strict=True)) for row in rows]
+
+
+def _readings_stats(out_dir: Path) -> tuple[int, int]:
+    """Number of reading lines (phone and device) and the latest reading instant."""
+    import duckdb
+
+    con = duckdb.connect()
+    rows, newest = 0, 0
+    for source, key in (("accelerometer", "timestamp"), ("step_trainer", "sensorReadingTime")):
+        if not any((out_dir / source).glob("*.json*")):
+            continue
+        count, latest = con.execute(
+            f"select count(*), max({key}) from read_json('{_json_glob(out_dir, source)}',"
+            f" format = 'newline_delimited', columns = {{{key}: 'BIGINT'}},"
+            " ignore_errors = true)"
+        ).fetchone()
+        rows, newest = rows + count, max(newest, latest or 0)
+    return rows, newest
+
+
+def _customer_line(record: dict) -> str:
+    """A customer record in the course's key order and separators, absent keys left out."""
+    present = {key: value for key, value in record.items() if value is not None}
+    return json.dumps(present, separators=(", ", ": ")) + "\n"
+
+
+def generate_increment(out_dir: Path, seed: int = 42, fraction: float = 0.01) -> dict:
+    """Add a later day's landing files to the landing folder `out_dir`.
+
+    * ``customer/customer-<ms>.json``: a re-export of ``fraction`` of the customers (at
+      least one): each one's current record with a later ``lastUpdateDate`` and research
+      consent granted (none before: granted at the re-export), withdrawn (key absent) or
+      moved (1 to 60 s earlier or later), half and half where there was consent.
+    * ``accelerometer/`` and ``step_trainer/`` files holding about ``fraction`` of the
+      folder's readings: bursts like :func:`generate`'s (30 device readings, 1-6 phone
+      readings at each instant) of customers who consent after the re-export, with their
+      own e-mail and serial number, all later than every instant already in the folder.
+
+    New files are named after the newest file (``<source>-<ms+1>.json``); existing files
+    are never changed. The output depends only on the folder's content and `seed`.
+    Returns rows, files and bytes per source, the consent changes and the first instant.
+    """
+    out_dir = Path(out_dir)
+    if not 0 < fraction <= 1:
+        raise ValueError("fraction must be in (0, 1]")
+    customers = _current_customers(out_dir) if any(out_dir.glob("customer/*.json*")) else []
+    if not customers:
+        raise ValueError(f"{out_dir / 'customer'} holds no customer records to change")
+    reading_rows, newest_reading = _readings_stats(out_dir)
+    date_keys = [key for key in customers[0] if key.endswith("Date")]
+    newest_date = max(record[key] or 0 for record in customers for key in date_keys)
+    newest = max(newest_reading, newest_date)
+    first_ms = newest + INCREMENT_DELAY_MS
+    rng = random.Random(f"{seed}:increment")
+    rand = rng.random
+
+    # the re-export: consent granted, withdrawn or moved
+    changes = {"granted": 0, "withdrawn": 0, "moved": 0}
+    changed = sorted(rng.sample(range(len(customers)), max(1, round(fraction * len(customers)))))
+    customer_lines = []
+    for number, index in enumerate(changed):
+        record = dict(customers[index], lastUpdateDate=first_ms + number)
+        consent = record["shareWithResearchAsOfDate"]
+        if consent is None:
+            record["shareWithResearchAsOfDate"] = record["lastUpdateDate"]
+            changes["granted"] += 1
+        elif rand() < 0.5:
+            record["shareWithResearchAsOfDate"] = None
+            changes["withdrawn"] += 1
+        else:
+            shift = 1_000 + int(rand() * 59_000)
+            record["shareWithResearchAsOfDate"] = consent + (shift if rand() < 0.5 else -shift)
+            changes["moved"] += 1
+        customers[index] = record
+        customer_lines.append(_customer_line(record))
+
+    # the readings: bursts of customers who consent after the re-export (all if none does)
+    consenting = [c for c in customers if c["shareWithResearchAsOfDate"] is not None]
+    candidates = consenting or customers
+    order = rng.sample(candidates, len(candidates))
+    target = max(1, round(fraction * reading_rows))
+    phone_lines: list[str] = []
+    step_lines: list[str] = []
+    rows = session = 0
+    while rows < target:
+        customer = order[session % len(order)]
+        start = (
+            first_ms
+            + INCREMENT_READINGS_DELAY_MS
+            + session * REGISTRATION_GAP_MS
+            + int(rand() * REGISTRATION_GAP_MS)
+            + session // len(order) * 600_000  # a customer's next burst comes 10 min later
+        )
+        step = (61 + int(rand() * 60)) * 100 // 3
+        user = '{"user":' + json.dumps(customer["email"]) + ',"timestamp":'
+        serial = json.dumps(customer["serialNumber"])
+        for j in range(READINGS):
+            if rows >= target:  # the last burst is cut short: about `fraction`, not more
+                break
+            t = start + j * step
+            step_lines.append(
+                f'{{"sensorReadingTime":{t},"serialNumber":{serial},'
+                f'"distanceFromObject":{201 + int(rand() * 100)}}}\n'
+            )
+            size = 3 if rand() < 0.84 else (2 if rand() < 0.98 else 1)
+            phone_lines.extend(user + f"{t}" + xyz for xyz in rng.sample(_XYZ, size))
+            rows += 1 + size
+        session += 1
+
+    existing = [
+        int(match[1])
+        for source in SOURCES
+        for path in (out_dir / source).glob("*.json*")
+        if (match := _FILE_MS.search(path.name))
+    ]
+    file_ms = max(existing, default=first_ms - 1) + 1
+    summary: dict = {}
+    for source, lines in (
+        ("customer", customer_lines),
+        ("accelerometer", phone_lines),
+        ("step_trainer", step_lines),
+    ):
+        path = out_dir / source / f"{source}-{file_ms}.json"
+        with open(path, "x", encoding="ascii") as file:  # "x": never overwrite
+            file.writelines(lines)
+        summary[source] = {"rows": len(lines), "files": 1, "bytes": path.stat().st_size}
+    summary["changes"] = changes
+    summary["first_ms"] = first_ms
+    summary["readings_before"] = reading_rows
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stedi.generate",
         description="Write deterministic STEDI landing data (NDJSON) like the course export.",
     )
     parser.add_argument("--out", required=True, help="landing folder to fill")
-    parser.add_argument("--customers", type=int, required=True, help="number of customers")
+    parser.add_argument("--customers", type=int, help="number of customers")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rows-per-file", type=int, default=DEFAULT_ROWS_PER_FILE)
     parser.add_argument("--gzip", action="store_true", help="write .json.gz files")
@@ -376,7 +550,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do nothing if the folder holds landing data",
     )
+    parser.add_argument(
+        "--increment",
+        action="store_true",
+        help="add a later day's files to the landing data in --out (see generate_increment)",
+    )
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=0.01,
+        help="with --increment: share of the readings and of the customers (default 0.01)",
+    )
     args = parser.parse_args(argv)
+    if args.increment:
+        try:
+            summary = generate_increment(Path(args.out), args.seed, args.fraction)
+        except ValueError as error:
+            parser.error(str(error))
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+        return 0
+    if args.customers is None:
+        parser.error("--customers is required (unless --increment)")
     if args.if_empty and is_s3(args.out):
         # `make run` and `make docs` ask for samples whatever the landing; S3 gets none
         print(

@@ -8,7 +8,7 @@ import subprocess
 from conftest import BIN_DIR, PROJECT_DIR
 
 
-def test_bench_measures_floor_build_and_run_and_draws_the_chart(tmp_path):
+def test_bench_measures_floor_build_run_anchor_and_incremental_build(tmp_path):
     out = tmp_path / "results"
     result = subprocess.run(
         [
@@ -40,3 +40,32 @@ def test_bench_measures_floor_build_and_run_and_draws_the_chart(tmp_path):
     assert isinstance(size["duckdb"]["nodes_at_peak"], list)
     assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert "| 200 |" in (out / "results.md").read_text()
+
+    # the anchor (bench/anchor.sql) applies the same strict rules as the build: the same
+    # number of rows in every trusted and curated table it writes
+    anchor, built = size["anchor"], size["duckdb"]["relations"]
+    assert anchor["returncode"] == 0 and anchor["wall_s"] > 0
+    assert set(anchor["rows"]) == {
+        "trusted.customer_trusted", "trusted.accelerometer_trusted",
+        "trusted.step_trainer_trusted", "curated.customer_curated",
+        "curated.machine_learning_curated",
+    }  # fmt: skip
+    assert {name: built[name]["rows"] for name in anchor["rows"]} == anchor["rows"]
+    assert all(rows > 0 for rows in anchor["rows"].values())
+
+    # the incremental build: new files (1 % of the readings, 2 re-exported customers), then
+    # a second build, identical to a full refresh on the same landing data
+    increment, incremental = size["increment"], size["incremental"]
+    assert increment["rows"]["customer"] == 2 and sum(increment["consent_changes"].values()) == 2
+    new_readings = increment["rows"]["accelerometer"] + increment["rows"]["step_trainer"]
+    assert abs(new_readings - 0.01 * (size["landing_rows"] - 200)) <= 7
+    assert incremental["returncode"] == 0 and incremental["wall_s"] > 0
+    assert size["full_refresh"]["returncode"] == 0
+    assert incremental["identical_to_full_refresh"] is True
+    assert incremental["relations"] == size["full_refresh"]["relations"]
+    assert set(incremental["relations"]) == set(built)
+    # the new readings passed the consent rules: the trusted zone grew
+    assert (
+        incremental["relations"]["trusted.accelerometer_trusted"]["rows"]
+        > built["trusted.accelerometer_trusted"]["rows"]
+    )

@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 import re
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stedi.generate import SOURCES, generate, main
+from stedi.generate import SOURCES, generate, generate_increment, main
 
 N = 1_200  # customers in the shared sample
 SHARD = 500  # small shards, so that several workers have work to share
@@ -318,3 +319,122 @@ def test_any_split_keeps_every_row_once(
         assert all(len(p.read_bytes().splitlines()) <= rows_per_file for p in paths)
         assert lines(out, source) == lines(reference, source)
         assert summary[source]["rows"] == len(lines(out, source))
+
+
+# --- the increment: a later day's files added to a landing folder (stedi.generate_increment)
+
+
+def with_increment(sample: tuple[Path, dict], out: Path, **options) -> dict:
+    shutil.copytree(sample[0], out)
+    return generate_increment(out, **({"seed": 3} | options))
+
+
+def new_files(out: Path, base: Path) -> dict[str, Path]:
+    """The one file per source that the increment added."""
+    added = {}
+    for source in SOURCES:
+        [path] = set(files(out, source)) - {out / p.relative_to(base) for p in files(base, source)}
+        added[source] = path
+    return added
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_increment_is_deterministic_and_only_adds_files(
+    sample: tuple[Path, dict], tmp_path: Path
+) -> None:
+    base = snapshot(sample[0])
+    with_increment(sample, tmp_path / "a")
+    with_increment(sample, tmp_path / "b")
+    with_increment(sample, tmp_path / "c", seed=4)
+    after = snapshot(tmp_path / "a")
+    assert {name: after[name] for name in base} == base  # existing files untouched
+    assert len(after) == len(base) + 3
+    assert snapshot(tmp_path / "b") == after
+    assert snapshot(tmp_path / "c") != after
+    for path in new_files(tmp_path / "a", sample[0]).values():
+        match = NAME.match(path.name)
+        newest = max(int(NAME.match(p.name)[2]) for p in sample[0].rglob("*.json"))  # type: ignore[index]
+        assert match and int(match[2]) == newest + 1  # named after every earlier file
+
+
+def test_increment_readings_are_a_later_percent_of_existing_consenting_customers(
+    sample: tuple[Path, dict], data: dict[str, list[dict]], tmp_path: Path
+) -> None:
+    summary = with_increment(sample, tmp_path / "landing")
+    added = {
+        source: read_lines(path)
+        for source, path in new_files(tmp_path / "landing", sample[0]).items()
+    }
+    before = len(data["accelerometer"]) + len(data["step_trainer"])
+    rows = len(added["accelerometer"]) + len(added["step_trainer"])
+    assert summary["readings_before"] == before
+    assert round(0.01 * before) <= rows <= round(0.01 * before) + 6  # 1 %, a burst cut short
+    newest = max(
+        [r["timestamp"] for r in data["accelerometer"]]
+        + [r["sensorReadingTime"] for r in data["step_trainer"]]
+    )
+    # the customers' state after the increment: the re-exported record replaces the old one
+    state = {c["email"]: c for c in data["customer"]} | {c["email"]: c for c in added["customer"]}
+    owner = {c["serialNumber"]: c for c in state.values()}
+    phones: dict[tuple[str, int], int] = Counter()
+    for r in added["accelerometer"]:
+        assert list(r) == ["user", "timestamp", "x", "y", "z"]
+        assert r["timestamp"] > newest
+        assert r["timestamp"] >= state[r["user"]]["shareWithResearchAsOfDate"]  # passes consent
+        phones[r["user"], r["timestamp"]] += 1
+    for r in added["step_trainer"]:
+        assert list(r) == ["sensorReadingTime", "serialNumber", "distanceFromObject"]
+        customer = owner[r["serialNumber"]]  # a device of an existing customer
+        assert r["sensorReadingTime"] > newest
+        assert r["sensorReadingTime"] >= customer["shareWithResearchAsOfDate"]
+        assert 1 <= phones[customer["email"], r["sensorReadingTime"]] <= 3  # its owner's phone
+    assert sum(phones.values()) == len(added["accelerometer"])
+    assert len({user for user, _ in phones}) > 5
+
+
+def test_increment_reexports_customers_with_changed_consent(
+    sample: tuple[Path, dict], data: dict[str, list[dict]], tmp_path: Path
+) -> None:
+    summary = with_increment(sample, tmp_path / "landing", fraction=0.05)
+    added = read_lines(new_files(tmp_path / "landing", sample[0])["customer"])
+    old = {c["email"]: c for c in data["customer"]}
+    assert len(added) == len({c["email"] for c in added}) == round(0.05 * N)
+    kinds: Counter[str] = Counter()
+    newest = max(c["lastUpdateDate"] for c in data["customer"])
+    for record in added:
+        before = old[record["email"]]
+        assert list(record)[:7] == CUSTOMER_KEYS
+        assert record["lastUpdateDate"] > newest
+        unchanged = {
+            k: v for k, v in record.items() if k not in ("lastUpdateDate", CONSENT_KEYS[0])
+        }
+        assert unchanged == {k: v for k, v in before.items() if k in unchanged}
+        consent, earlier = record.get(CONSENT_KEYS[0]), before.get(CONSENT_KEYS[0])
+        assert consent != earlier
+        if earlier is None:
+            assert consent == record["lastUpdateDate"]
+            kinds["granted"] += 1
+        elif consent is None:
+            assert CONSENT_KEYS[0] not in record  # withdrawn: the key is absent
+            kinds["withdrawn"] += 1
+        else:
+            assert 1_000 <= abs(consent - earlier) <= 60_000
+            kinds["moved"] += 1
+    assert dict(kinds) == summary["changes"] and min(kinds.values()) >= 5
+
+
+def test_increment_cli_and_its_error(
+    sample: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(sample[0], tmp_path / "landing")
+    assert main(["--increment", "--out", str(tmp_path / "landing"), "--seed", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["customer"]["rows"] == round(0.01 * N)
+    (tmp_path / "empty" / "customer").mkdir(parents=True)
+    with pytest.raises(SystemExit) as exited:
+        main(["--increment", "--out", str(tmp_path / "empty")])
+    assert exited.value.code == 2
+    assert "holds no customer records to change" in capsys.readouterr().err
