@@ -83,8 +83,9 @@ run: $(ENGINE_SETUP)
 
 # Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff,
 # and the Spark parity tests (so the Spark requirements are installed first).
+TEST_WORKERS ?= 2
 test: setup setup-spark
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: setup
 	$(BIN)/sqlfluff lint

@@ -20,6 +20,9 @@ from conftest import (
 )
 from test_spark_parity import PSEUDONYM_KEY
 
+# one test worker runs every Spark test: they share the session's Spark builds and cluster
+pytestmark = pytest.mark.xdist_group("spark")
+
 pytest.importorskip(
     "pyspark",
     reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",

@@ -43,6 +43,9 @@ from conftest import (
     run_dbt,
 )
 
+# one test worker runs every Spark test: they share the session's Spark builds and cluster
+pytestmark = pytest.mark.xdist_group("spark")
+
 pytest.importorskip(
     "pyspark",
     reason="pyspark is not installed: `make setup-spark` installs requirements-spark.txt",
