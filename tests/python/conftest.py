@@ -112,6 +112,8 @@ def dbt_environment(root: Path, landing: Path | str, **extra: str) -> dict[str, 
         DBT_LOG_PATH=str(root / "logs"),
         # a key generated for this lakehouse only, never the developer's own
         STEDI_PSEUDONYM_KEY_FILE=str(root / "pseudonym.key"),
+        # tests that act mid-build (Ctrl-C, kill -9) must see each line as dbt prints it
+        PYTHONUNBUFFERED="1",
     )
     # Spark (when a test asks for it) binds to loopback only
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
