@@ -48,7 +48,9 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 def read_bytes(path: str) -> bytes:
     if aws.is_s3(path):
         location = aws.S3Location.parse(path)
-        return aws.client("s3").get_object(Bucket=location.bucket, Key=location.prefix)["Body"].read()
+        return (
+            aws.client("s3").get_object(Bucket=location.bucket, Key=location.prefix)["Body"].read()
+        )
     return Path(path).read_bytes()
 
 
@@ -84,12 +86,13 @@ def write_bytes(path: str, data: bytes) -> None:
 # --- the DuckDB functions ----------------------------------------------------------------
 
 
-def without_lines(text: bytes, remove: set[str]) -> tuple[bytes, int, int]:
-    """The bytes without the lines whose text is in `remove` (each with its line ending);
-    returns (bytes, lines before, lines removed)."""
+def without_lines(text: bytes, remove: dict[str, str]) -> tuple[bytes, int, dict[str, int]]:
+    """The bytes without the lines whose text is a key of `remove` (each with its line
+    ending); returns (bytes, lines before, lines removed per value of `remove`)."""
     pieces = LINE_END.split(text)
     kept: list[bytes] = []
-    lines = removed = 0
+    lines = 0
+    removed: dict[str, int] = {}
     for index in range(0, len(pieces), 2):
         line = pieces[index]
         ending = pieces[index + 1] if index + 1 < len(pieces) else b""
@@ -100,15 +103,20 @@ def without_lines(text: bytes, remove: set[str]) -> tuple[bytes, int, int]:
             decoded = line.decode("utf-8")
         except UnicodeDecodeError:
             decoded = None  # unreadable lines are never a match
-        if decoded is not None and (decoded in remove or decoded.lstrip("\ufeff") in remove):
-            removed += 1
+        owner = None if decoded is None else remove.get(decoded, remove.get(decoded.lstrip("\ufeff")))
+        if owner is not None:
+            removed[owner] = removed.get(owner, 0) + 1
             continue
         kept.append(line + ending)
     return b"".join(kept), lines, removed
 
 
 def erase_landing_lines(path: str, lines_json: str) -> str:
-    remove = {line for line in json.loads(lines_json) if line}
+    """`lines_json`: [{key_hash, line}]; each removed line is counted for its key_hash."""
+    remove: dict[str, str] = {}
+    for item in json.loads(lines_json):
+        if item["line"]:
+            remove.setdefault(item["line"], item["key_hash"])
     original = read_bytes(path)
     compressed = path.endswith(".gz")
     text = gzip.decompress(original) if compressed else original
@@ -120,7 +128,8 @@ def erase_landing_lines(path: str, lines_json: str) -> str:
     return json.dumps(
         {
             "lines_before": lines,
-            "lines_removed": removed,
+            "lines_removed": sum(removed.values()),
+            "removed_per_key": removed,
             "sha256_before": hashlib.sha256(original).hexdigest(),
             "sha256_after": hashlib.sha256(rewritten).hexdigest(),
         }
@@ -129,7 +138,10 @@ def erase_landing_lines(path: str, lines_json: str) -> str:
 
 def append_erasure_log(path: str, records_json: str) -> str:
     records = json.loads(records_json)
-    lines = "".join(json.dumps(json.loads(record) if isinstance(record, str) else record) + "\n" for record in records)
+    lines = "".join(
+        json.dumps(json.loads(record) if isinstance(record, str) else record) + "\n"
+        for record in records
+    )
     if aws.is_s3(path):
         try:
             before = read_bytes(path)
@@ -144,18 +156,23 @@ def append_erasure_log(path: str, records_json: str) -> str:
 
 
 def delete_everything_under(uri: str) -> int:
-    """Every file under a local folder (its build lock aside), or every object version under an S3 prefix."""
+    """Every file under a local folder (its build lock aside), or every object version
+    under an S3 prefix."""
     if aws.is_s3(uri):
         location = aws.S3Location.parse(uri)
         s3 = aws.client("s3")
         prefix = location.prefix.rstrip("/") + "/" if location.prefix else ""
         versions = [
             {"Key": item["Key"], "VersionId": item["VersionId"]}
-            for page in s3.get_paginator("list_object_versions").paginate(Bucket=location.bucket, Prefix=prefix)
+            for page in s3.get_paginator("list_object_versions").paginate(
+                Bucket=location.bucket, Prefix=prefix
+            )
             for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         for start in range(0, len(versions), 1000):
-            s3.delete_objects(Bucket=location.bucket, Delete={"Objects": versions[start : start + 1000]})
+            s3.delete_objects(
+                Bucket=location.bucket, Delete={"Objects": versions[start : start + 1000]}
+            )
         return len(versions)
     folder = Path(uri)
     if not folder.is_dir():

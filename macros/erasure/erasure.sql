@@ -252,14 +252,14 @@
         {% endif %}
     {% endcall %}
 
-    {#- 3. what the last build holds of them, per zone (for the log), then none of it stays -#}
+    {#- 3. what the last build holds of each, per zone (for the log); none of it stays -#}
     {% set zone_counts = erasure_rows_in_database() %}
 
     {#- 4. the landing files, rewritten without those lines; the requests last -#}
     {% call statement('erasure_rewrite', auto_begin=False) %}
         create or replace temp table erasure_rewritten_files as
         with files as (
-            select source_name, source_file, to_json(list(distinct line)) as lines
+            select source_name, source_file, to_json(list(distinct {'key_hash': key_hash, 'line': line})) as lines
             from erasure_lines
             where source_name != 'erasure_request'
             group by all
@@ -270,7 +270,7 @@
 
         insert into erasure_rewritten_files
         with files as (
-            select source_name, source_file, to_json(list(distinct line)) as lines
+            select source_name, source_file, to_json(list(distinct {'key_hash': key_hash, 'line': line})) as lines
             from erasure_lines
             where source_name = 'erasure_request'
             group by all
@@ -284,9 +284,8 @@
     {% call statement('erasure_log', auto_begin=False) %}
         create or replace temp table erasure_log_records as
         with lines_per_file as (
-            select key_hash, source_name, source_file, count(distinct line) as distinct_lines
+            select distinct key_hash, source_name, source_file
             from erasure_lines
-            group by all
         ),
 
         files as (
@@ -295,8 +294,11 @@
                 list({
                     'source': lines_per_file.source_name,
                     'file': lines_per_file.source_file,
-                    'lines_removed': cast(json_extract(rewritten.summary, '$.lines_removed') as bigint),
-                    'lines_before': cast(json_extract(rewritten.summary, '$.lines_before') as bigint),
+                    'lines_removed': coalesce(cast(json_extract(
+                        rewritten.summary, '$.removed_per_key."' || lines_per_file.key_hash || '"'
+                    ) as bigint), 0),
+                    'file_lines_before': cast(json_extract(rewritten.summary, '$.lines_before') as bigint),
+                    'file_lines_removed': cast(json_extract(rewritten.summary, '$.lines_removed') as bigint),
                     'sha256_before': json_extract_string(rewritten.summary, '$.sha256_before'),
                     'sha256_after': json_extract_string(rewritten.summary, '$.sha256_after')
                 } order by lines_per_file.source_file) as landing_files
@@ -312,7 +314,9 @@
             'received_at': strftime(requests.received_at, '%Y-%m-%dT%H:%M:%SZ'),
             'carried_out_at': strftime(now() at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ'),
             'build_id': {{ sql_string(invocation_id) }},
-            'rows_removed_per_zone': {{ sql_string(tojson(zone_counts)) }}::json,
+            'rows_removed_per_zone': coalesce(
+                json_extract({{ sql_string(tojson(zone_counts)) }}, '$."' || erased_hashes.key_hash || '"'), '{}'
+            ),
             'landing_files': coalesce(files.landing_files, [])
         }) as record
         from erased_hashes
@@ -352,24 +356,26 @@
     {% set counts = {} %}
     {% for schema, table, column_list in tables.rows %}
         {% set columns = column_list.strip('|').split('|') %}
-        {% set relation = adapter.quote(schema) ~ '.' ~ adapter.quote(table) %}
-        {% set keys = "(select customer_key from erased_customer_keys)" %}
-        {% if 'customer_key' in columns %}{% set condition = 'customer_key in ' ~ keys %}
-        {% elif 'user_key' in columns %}{% set condition = 'user_key in ' ~ keys %}
-        {% elif 'email' in columns %}{% set condition = 'lower(trim(email)) in ' ~ keys %}
-        {% elif 'user_email' in columns %}{% set condition = 'lower(trim(user_email)) in ' ~ keys %}
-        {% elif 'subject_id' in columns %}{% set condition = 'subject_id in (select ' ~ subject_id('customer_key') ~ ' from erased_customer_keys)' %}
-        {% elif 'serial_number' in columns %}{% set condition = 'serial_number in (select serial_number from erased_devices)' %}
-        {% else %}{% set condition = '' %}
+        {% set relation = adapter.quote(schema) ~ '.' ~ adapter.quote(table) ~ ' as erased_rows' %}
+        {% set by_key = "erased_customer_keys as erased on erased_rows.{} = erased.customer_key" %}
+        {% if 'customer_key' in columns %}{% set join = by_key.format('customer_key') %}
+        {% elif 'user_key' in columns %}{% set join = by_key.format('user_key') %}
+        {% elif 'email' in columns %}{% set join = by_key.format('email').replace('erased_rows.email', 'lower(trim(erased_rows.email))') %}
+        {% elif 'user_email' in columns %}{% set join = by_key.format('user_email').replace('erased_rows.user_email', 'lower(trim(erased_rows.user_email))') %}
+        {% elif 'subject_id' in columns %}{% set join = "erased_customer_keys as erased on erased_rows.subject_id = " ~ subject_id('erased.customer_key') %}
+        {% elif 'serial_number' in columns %}{% set join = "erased_devices as erased on erased_rows.serial_number = erased.serial_number" %}
+        {% elif 'rejected_line' in columns %}{% set join = "erasure_requests as erased on contains(lower(erased_rows.rejected_line), '\"' || erased.customer_key || '\"')" %}
+        {% else %}{% set join = '' %}
         {% endif %}
-        {% if 'rejected_line' in columns %}
-            {% set condition = (condition ~ ' or ' if condition else '')
-                ~ "exists (select 1 from erasure_requests where contains(lower(rejected_line), '\"' || customer_key || '\"'))" %}
-        {% endif %}
-        {% if condition %}
+        {% if join %}
             {% set zone = schema | replace('_audit', '') %}
-            {% set found = run_query("select count(*) from " ~ relation ~ " where " ~ condition).columns[0].values()[0] %}
-            {% do counts.update({zone: counts.get(zone, 0) + found}) %}
+            {% set found = run_query(
+                "select erased.key_hash, count(*) from " ~ relation ~ " inner join " ~ join ~ " group by all"
+            ) %}
+            {% for key_hash, rows in found.rows %}
+                {% set per_zone = counts.setdefault(key_hash, {}) %}
+                {% do per_zone.update({zone: per_zone.get(zone, 0) + rows}) %}
+            {% endfor %}
         {% endif %}
     {% endfor %}
     {{ return(counts) }}

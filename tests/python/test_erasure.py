@@ -1,0 +1,398 @@
+"""Right to erasure, proven on the bytes (docs/erasure.md).
+
+Three customers of the 2022 course export are erased with `make erase`, then `make run`
+builds. The test then reads the raw bytes of every file the lakehouse wrote or rewrote,
+and finds none of their e-mails or names; and everything else is exactly what a build of
+the landing data without those customers gives. The landing data "without those
+customers" is made here, in Python, by parsing every line: an implementation of the
+erasure rules independent of the SQL that carries them out.
+
+The 2022 export has all three kinds the proof needs: customers who consented and have
+phone readings, customers who never consented, and serial numbers that several customers
+claim (all 30 of them). Every customer of both course exports has the same phone number
+(8015551212), so no build can leave it out while another customer remains: the phone is
+checked where it can be, in the rewritten landing files, which must equal the reference.
+The generated data (a serial number per customer) proves the device rule: the readings of
+a device whose only owner is erased go too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+from conftest import (
+    COURSE_V1,
+    LANDING_RELATIONS,
+    PROJECT_DIR,
+    PUBLISHED_RELATIONS,
+    Build,
+    build,
+    dbt_environment,
+    require_course_data,
+)
+
+KEY = "erasure-test-key"
+LINE_END = re.compile(rb"(\r\n|\r|\n)")
+
+
+# --- the landing data, read independently of the project ---------------------------------
+
+
+def lines_of(path: Path) -> list[bytes]:
+    """The file's lines, each with its line ending."""
+    data = path.read_bytes()
+    text = gzip.decompress(data) if path.name.endswith(".gz") else data
+    pieces = LINE_END.split(text)
+    lines = [
+        pieces[i] + (pieces[i + 1] if i + 1 < len(pieces) else b"")
+        for i in range(0, len(pieces), 2)
+    ]
+    return [line for line in lines if line]
+
+
+def record(line: bytes) -> dict:
+    try:
+        value = json.loads(line.decode().strip().rstrip(","))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def key_of(value: object) -> str | None:
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+def landing_files(landing: Path) -> list[Path]:
+    return sorted(path for path in landing.rglob("*") if path.is_file())
+
+
+def customers(landing: Path) -> dict[str, dict]:
+    """Per customer key: current record, every name, research consent ever, readings."""
+    found: dict[str, dict] = {}
+    for path in sorted((landing / "customer").iterdir()):
+        for line in lines_of(path):
+            row = record(line)
+            key = key_of(row.get("email"))
+            if not key:
+                continue
+            customer = found.setdefault(key, {"records": [], "readings": 0})
+            customer["records"].append(row)
+    for path in sorted((landing / "accelerometer").iterdir()):
+        for line in lines_of(path):
+            key = key_of(record(line).get("user"))
+            if key in found:
+                found[key]["readings"] += 1
+    for customer in found.values():
+        customer["current"] = max(
+            customer["records"], key=lambda row: row.get("lastUpdateDate") or 0
+        )
+    return found
+
+
+def device_owners(found: dict[str, dict]) -> dict[str, set[str]]:
+    owners: dict[str, set[str]] = {}
+    for key, customer in found.items():
+        owners.setdefault(customer["current"].get("serialNumber"), set()).add(key)
+    return owners
+
+
+def has_own_name(found: dict[str, dict], key: str) -> bool:
+    """No other customer's name holds this customer's name."""
+    name = found[key]["current"].get("customerName") or ""
+    return bool(name) and not any(
+        name in (row.get("customerName") or "")
+        for other, customer in found.items()
+        if other != key
+        for row in customer["records"]
+    )
+
+
+def pick_customers(landing: Path) -> list[str]:
+    """One who consented and has readings, one who never consented, one whose device another
+    customer also claims; each with a name no other customer's line holds."""
+    found = customers(landing)
+    owners = device_owners(found)
+
+    candidates = sorted(key for key in found if has_own_name(found, key))
+    consenting = next(
+        key
+        for key in candidates
+        if found[key]["current"].get("shareWithResearchAsOfDate") and found[key]["readings"]
+    )
+    never = next(
+        key
+        for key in candidates
+        if key != consenting
+        and not any(row.get("shareWithResearchAsOfDate") for row in found[key]["records"])
+    )
+    shared = next(
+        key
+        for key in candidates
+        if key not in (consenting, never)
+        and len(owners[found[key]["current"].get("serialNumber")]) > 1
+    )
+    return [consenting, never, shared]
+
+
+def reference_landing(original: Path, reference: Path, erased: set[str]) -> dict[str, int]:
+    """The landing data without the erased customers: their records, their phone readings,
+    and the readings of devices whose current owners are all erased. Lines removed per file."""
+    found = customers(original)
+    gone_devices = {
+        serial for serial, keys in device_owners(found).items() if serial and keys <= erased
+    }
+    removed: dict[str, int] = {}
+    for path in landing_files(original):
+        source = path.parent.name
+        kept = []
+        for line in lines_of(path):
+            row = record(line)
+            if (
+                (source == "customer" and key_of(row.get("email")) in erased)
+                or (source == "accelerometer" and key_of(row.get("user")) in erased)
+                or (source == "step_trainer" and row.get("serialNumber") in gone_devices)
+            ):
+                continue
+            kept.append(line)
+        target = reference / path.relative_to(original)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        content = b"".join(kept)
+        target.write_bytes(gzip.compress(content) if path.name.endswith(".gz") else content)
+        removed[str(path.relative_to(original))] = len(lines_of(path)) - len(kept)
+    return removed
+
+
+# --- looking for traces --------------------------------------------------------------------
+
+
+def files_under(*folders: Path) -> Iterable[Path]:
+    for folder in folders:
+        if folder.is_file():
+            yield folder
+        elif folder.is_dir():
+            yield from (path for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+def byte_hits(paths: Iterable[Path], needles: list[str]) -> list[str]:
+    """(file, needle) for every file whose raw bytes (lower-cased; .gz also decompressed)
+    hold a needle."""
+    hits = []
+    lowered = [needle.lower().encode() for needle in needles]
+    for path in paths:
+        contents = [path.read_bytes()]
+        if path.name.endswith(".gz"):
+            contents.append(gzip.decompress(contents[0]))
+        for content in contents:
+            content = content.lower()
+            hits += [f"{path}: {needle.decode()}" for needle in lowered if needle in content]
+    return hits
+
+
+def value_hits(paths: Iterable[Path], needles: list[str]) -> list[str]:
+    """Needles in the values of Parquet files and of every table of DuckDB files (which
+    compress text, so raw bytes alone would prove little)."""
+    hits = []
+    with duckdb.connect() as connection:
+        for path in paths:
+            if path.suffix == ".parquet":
+                tables = [f"read_parquet('{path}')"]
+            elif path.suffix == ".duckdb":
+                connection.execute(f"attach '{path}' as scanned (read_only)")
+                tables = [
+                    f'scanned."{schema}"."{table}"'
+                    for schema, table in connection.execute(
+                        "select schema_name, table_name from duckdb_tables() where database_name = 'scanned'"
+                    ).fetchall()
+                ]
+            else:
+                continue
+            for table in tables:
+                for needle in needles:
+                    found = connection.execute(
+                        f"select count(*) from {table} as t where contains(lower(t::varchar), ?)",
+                        [needle.lower()],
+                    ).fetchone()[0]
+                    if found:
+                        hits.append(f"{path} {table}: {needle} in {found} rows")
+            if path.suffix == ".duckdb":
+                connection.execute("detach scanned")
+    return hits
+
+
+# --- the builds ----------------------------------------------------------------------------
+
+
+def make(target: list[str], root: Path, landing: Path) -> subprocess.CompletedProcess[str]:
+    env = dbt_environment(root, landing, STEDI_PSEUDONYM_KEY=KEY)
+    return subprocess.run(
+        ["make", "-s", *target],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def relation_digest(database: Path, relation: str) -> tuple[int, int]:
+    """Row count and an order-free checksum of the rows (source_file reduced to its name)."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = [
+            column[0]
+            for column in connection.execute(f"select * from {relation} limit 0").description
+        ]
+        selected = ", ".join(
+            "regexp_extract(source_file, '[^/]*$') as source_file"
+            if column == "source_file"
+            else f'"{column}"'
+            for column in columns
+        )
+        return connection.execute(
+            f"select count(*), coalesce(sum(hash(row_values)::hugeint), 0) from (select {selected} from {relation}) as row_values"
+        ).fetchone()
+
+
+def published_subject_ids(root: Path) -> set[str]:
+    with duckdb.connect(str(root / "stedi.duckdb"), read_only=True) as connection:
+        rows = connection.execute(
+            "select subject_id from curated.machine_learning_curated"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def erasure_proof(tmp_path: Path, original: Path, erased_keys: list[str], in_ml: bool) -> None:
+    """Erase `erased_keys`, build, and look for them; `in_ml`: one of them is in the ML data set before."""
+    landing = tmp_path / "landing"
+    shutil.copytree(original, landing)
+    found = customers(original)
+    emails = [found[key]["current"]["email"] for key in erased_keys]
+    names = [found[key]["current"]["customerName"] for key in erased_keys]
+    root = tmp_path / "lakehouse"
+
+    # before: a build holds them, and the scans below find them (they can fail)
+    before = make(["run"], root, landing)
+    assert before.returncode == 0, before.stdout[-3000:] + before.stderr[-2000:]
+    written = [root / "lake", root / "stedi.duckdb", root / "ml.duckdb"]
+    assert byte_hits(files_under(root / "stedi.duckdb"), emails), "the scan cannot see a customer"
+    assert value_hits(files_under(*written), emails + names)
+    erased_subject_ids = {
+        hashlib.sha256(f"{KEY}\x1f{key}".encode()).hexdigest() for key in erased_keys
+    }
+    if in_ml:
+        assert published_subject_ids(root) & erased_subject_ids
+
+    for email in emails:
+        asked = make(["erase", f"EMAIL={email}"], root, landing)
+        assert asked.returncode == 0, asked.stdout + asked.stderr
+        assert email not in asked.stdout + asked.stderr
+    # a plain dbt build refuses to start while a request is pending
+    refused = build(landing, tmp_path / "refused", STEDI_PSEUDONYM_KEY=KEY)
+    assert f"{len(emails)} erasure request(s) pending" in refused.result.stdout
+    assert not list((tmp_path / "refused").rglob("*.parquet"))
+
+    after = make(["run"], root, landing)
+    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-2000:]
+    assert f"{len(emails)} request(s) carried out" in after.stdout
+
+    # zero hits: every file under the landing folder, the lake, the database files,
+    # target/ and logs/
+    everything = list(files_under(landing, root))
+    assert any(path.suffix == ".parquet" for path in everything)
+    assert byte_hits(everything, emails + names) == []
+    assert value_hits(everything, emails + names) == []
+
+    # the landing files are exactly the reference: other lines byte for byte, gzip stays gzip
+    reference = tmp_path / "reference"
+    removed = reference_landing(original, reference, set(erased_keys))
+    for path in landing_files(original):
+        relative = path.relative_to(original)
+        now = landing / relative
+        if removed[str(relative)]:
+            assert lines_of(now) == lines_of(reference / relative), relative
+            if path.name.endswith(".gz"):
+                assert now.read_bytes()[:2] == b"\x1f\x8b"
+        else:
+            assert now.read_bytes() == path.read_bytes(), relative
+
+    # the log: one record per request, no personal data, checksums of the rewritten files
+    log_text = (landing / "erasure_log" / "erasures.jsonl").read_text()
+    assert byte_hits([landing / "erasure_log" / "erasures.jsonl"], emails + names) == []
+    records = [json.loads(line) for line in log_text.splitlines()]
+    assert sorted(item["kind"] for item in records) == ["request"] * len(emails)
+    logged_lines: dict[str, int] = {}
+    for item in records:
+        assert re.fullmatch(r"[0-9a-f]{64}", item["key_hash"])
+        assert item["build_id"] and item["carried_out_at"] and item["requested_at"]
+        for file in item["landing_files"]:
+            relative = str(Path(file["file"]).relative_to(landing))
+            logged_lines[relative] = logged_lines.get(relative, 0) + file["lines_removed"]
+            if relative.startswith("erasure_request/"):
+                continue
+            assert (
+                file["sha256_before"]
+                == hashlib.sha256((original / relative).read_bytes()).hexdigest()
+            )
+            assert (
+                file["sha256_after"]
+                == hashlib.sha256((landing / relative).read_bytes()).hexdigest()
+            )
+    assert {
+        name: count
+        for name, count in logged_lines.items()
+        if not name.startswith("erasure_request/")
+    } == {name: count for name, count in removed.items() if count}
+    # their subject ids are in no curated table, and the log's hashes are no subject id
+    assert not published_subject_ids(root) & erased_subject_ids
+    assert not erased_subject_ids & {item["key_hash"] for item in records}
+
+    # every other customer's rows unchanged: a build of the reference landing data
+    expected = build(reference, tmp_path / "reference_build", STEDI_PSEUDONYM_KEY=KEY)
+    assert expected.result.returncode == 0, expected.result.stdout[-3000:]
+    actual = Build(landing=landing, root=root, policy="strict", result=after)
+    for relation in LANDING_RELATIONS + PUBLISHED_RELATIONS:
+        assert relation_digest(actual.database, relation) == relation_digest(
+            expected.database, relation
+        ), relation
+
+    # an erased customer does not come back: a later export that still holds them
+    for path in sorted((original / "customer").iterdir()):
+        shutil.copy(path, landing / "customer" / f"later-{path.name}")
+    again = make(["run"], root, landing)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    assert byte_hits(files_under(landing, root), emails + names) == []
+    records = [
+        json.loads(line)
+        for line in (landing / "erasure_log" / "erasures.jsonl").read_text().splitlines()
+    ]
+    assert sorted(item["kind"] for item in records) == ["request"] * len(emails) + [
+        "suppressed_again"
+    ] * len(emails)
+
+
+def test_erasure_of_three_course_customers(tmp_path):
+    original = require_course_data(COURSE_V1)
+    erasure_proof(tmp_path, original, pick_customers(original), in_ml=False)
+
+
+def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, generated_landing):
+    found = customers(generated_landing)
+    owners = device_owners(found)
+    key = next(
+        key
+        for key in sorted(found)
+        if found[key]["current"].get("shareWithResearchAsOfDate")
+        and found[key]["readings"]
+        and owners[found[key]["current"]["serialNumber"]] == {key}
+        and has_own_name(found, key)
+    )
+    reference = reference_landing(generated_landing, Path(str(generated_landing) + "-check"), {key})
+    assert any(count for name, count in reference.items() if name.startswith("step_trainer/"))
+    erasure_proof(tmp_path, generated_landing, [key], in_ml=True)
