@@ -269,3 +269,31 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def iam_statements(landing: str, lake: str) -> list[dict[str, Any]]:
+    """What `erase_customers` needs on S3 beyond the build's policy (stedi.aws.iam_policy):
+    write landing objects (requests, rewritten files, the log) and delete object versions
+    in the landing and lake prefixes."""
+    statements: list[dict[str, Any]] = []
+    for sid, uri, actions in (
+        ("EraseLanding", landing, ["s3:PutObject", "s3:DeleteObjectVersion"]),
+        ("EraseLake", lake, ["s3:DeleteObjectVersion"]),
+    ):
+        location = aws.S3Location.parse(uri)
+        statements += [
+            {
+                "Sid": f"{sid}Versions",
+                "Effect": "Allow",
+                "Action": "s3:ListBucketVersions",
+                "Resource": f"arn:aws:s3:::{location.bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [location.key("*"), location.prefix]}},
+            },
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": f"arn:aws:s3:::{location.bucket}/{location.key('*')}",
+            },
+        ]
+    return statements
