@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from botocore.exceptions import ClientError
 
 from stedi import aws
 
@@ -61,8 +62,9 @@ def delete_older_versions(s3: Any, bucket: str, key: str) -> int:
         for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
             if item["Key"] == key and not item.get("IsLatest"):
                 stale.append({"Key": key, "VersionId": item["VersionId"]})
-    for start in range(0, len(stale), 1000):
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": stale[start : start + 1000]})
+    # one call per version: DeleteObjects reports a denied key in its answer, not as an error
+    for version in stale:
+        s3.delete_object(Bucket=bucket, **version)
     return len(stale)
 
 
@@ -103,7 +105,9 @@ def without_lines(text: bytes, remove: dict[str, str]) -> tuple[bytes, int, dict
             decoded = line.decode("utf-8")
         except UnicodeDecodeError:
             decoded = None  # unreadable lines are never a match
-        owner = None if decoded is None else remove.get(decoded, remove.get(decoded.lstrip("\ufeff")))
+        owner = (
+            None if decoded is None else remove.get(decoded, remove.get(decoded.lstrip("\ufeff")))
+        )
         if owner is not None:
             removed[owner] = removed.get(owner, 0) + 1
             continue
@@ -145,7 +149,9 @@ def append_erasure_log(path: str, records_json: str) -> str:
     if aws.is_s3(path):
         try:
             before = read_bytes(path)
-        except aws.client("s3").exceptions.NoSuchKey:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise
             before = b""
         write_bytes(path, before + lines.encode())
     else:
@@ -169,10 +175,8 @@ def delete_everything_under(uri: str) -> int:
             )
             for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
-        for start in range(0, len(versions), 1000):
-            s3.delete_objects(
-                Bucket=location.bucket, Delete={"Objects": versions[start : start + 1000]}
-            )
+        for version in versions:
+            s3.delete_object(Bucket=location.bucket, **version)
         return len(versions)
     folder = Path(uri)
     if not folder.is_dir():

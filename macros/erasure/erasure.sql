@@ -11,6 +11,11 @@
     {{ return(landing_root() ~ '/erasure_log/erasures.jsonl') }}
 {% endmacro %}
 
+{#- Read through a glob: on S3 a glob of one exact key finds it even when it does not exist. -#}
+{% macro erasure_log_files() %}
+    {{ return(landing_root() ~ '/erasure_log/*.jsonl') }}
+{% endmacro %}
+
 {% macro erasure_request_files() %}
     {{ return(landing_root() ~ '/erasure_request/*.json*') }}
 {% endmacro %}
@@ -77,8 +82,8 @@
 {%- endmacro %}
 
 {% macro duckdb__erased_customer_hashes() -%}
-    {%- if erasure_file_exists(erasure_log_file()) -%}
-    select key_hash from read_json({{ sql_string(erasure_log_file()) }}, columns = {key_hash: 'VARCHAR'}, format = 'newline_delimited')
+    {%- if erasure_file_exists(erasure_log_files()) -%}
+    select key_hash from read_json({{ sql_string(erasure_log_files()) }}, columns = {key_hash: 'VARCHAR'}, format = 'newline_delimited')
     {%- else -%}
     select cast(null as varchar) as key_hash where false
     {%- endif -%}
@@ -255,7 +260,7 @@
     {#- 3. what the last build holds of each, per zone (for the log); none of it stays -#}
     {% set zone_counts = erasure_rows_in_database() %}
 
-    {#- 4. the landing files, rewritten without those lines; the requests last -#}
+    {#- 4. the landing files, rewritten without those lines -#}
     {% call statement('erasure_rewrite', auto_begin=False) %}
         create or replace temp table erasure_rewritten_files as
         with files as (
@@ -266,21 +271,10 @@
         )
 
         select source_name, source_file, stedi_erase_landing_lines(source_file, lines) as summary
-        from files;
-
-        insert into erasure_rewritten_files
-        with files as (
-            select source_name, source_file, to_json(list(distinct {'key_hash': key_hash, 'line': line})) as lines
-            from erasure_lines
-            where source_name = 'erasure_request'
-            group by all
-        )
-
-        select source_name, source_file, stedi_erase_landing_lines(source_file, lines) as summary
         from files
     {% endcall %}
 
-    {#- 5. the log: per erased customer, lines removed per file (with checksums) and rows per zone -#}
+    {#- 5. the log (the customer's data files): per erased customer, lines removed per file (with checksums) and rows per zone -#}
     {% call statement('erasure_log', auto_begin=False) %}
         create or replace temp table erasure_log_records as
         with lines_per_file as (
@@ -329,11 +323,25 @@
         "select stedi_append_erasure_log(" ~ sql_string(erasure_log_file()) ~ ", to_json(list(record))) from erasure_log_records"
         ~ " having count(*) > 0"
     ) %}
+
+    {#- 6. the requests last: an erasure interrupted before this point is carried out again -#}
+    {% call statement('erasure_requests_done', auto_begin=False) %}
+        insert into erasure_rewritten_files
+        with files as (
+            select source_name, source_file, to_json(list(distinct {'key_hash': key_hash, 'line': line})) as lines
+            from erasure_lines
+            where source_name = 'erasure_request'
+            group by all
+        )
+
+        select source_name, source_file, stedi_erase_landing_lines(source_file, lines) as summary
+        from files
+    {% endcall %}
     {% set removed = run_query(
         "select coalesce(sum(cast(json_extract(summary, '$.lines_removed') as bigint)), 0), count(*) from erasure_rewritten_files"
     ).rows[0] %}
 
-    {#- 6. everything built from the old landing data goes; the next build rebuilds it -#}
+    {#- 7. everything built from the old landing data goes; the next build rebuilds it -#}
     {% if removed[0] > 0 or requests > 0 %}
         {% do erasure_discard_derived_data() %}
     {% endif %}

@@ -8,7 +8,7 @@ with customer_landing_checked as (
 -- erased customers (keyed hashes in the erasure log): a later export does not bring them back
 erased_customers as (
 
-    {{ erased_customer_hashes() }}
+    select key_hash from {{ ref('erased_customers') }}
 
 ),
 

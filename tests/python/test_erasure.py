@@ -18,9 +18,11 @@ a device whose only owner is erased go too.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import test_s3_glue
 from conftest import (
     COURSE_V1,
     LANDING_RELATIONS,
@@ -38,8 +41,15 @@ from conftest import (
     dbt_environment,
     require_course_data,
 )
+from test_s3_glue import LAKE_BUCKET, LANDING_BUCKET, upload
+
+from stedi import aws, erasure
 
 KEY = "erasure-test-key"
+EXTENSIONS = {
+    "extension_directory": str(PROJECT_DIR / ".venv" / "duckdb_extensions"),
+    "autoinstall_known_extensions": False,
+}
 LINE_END = re.compile(rb"(\r\n|\r|\n)")
 
 
@@ -184,15 +194,19 @@ def files_under(*folders: Path) -> Iterable[Path]:
 def byte_hits(paths: Iterable[Path], needles: list[str]) -> list[str]:
     """(file, needle) for every file whose raw bytes (lower-cased; .gz also decompressed)
     hold a needle."""
+    return blob_hits(((str(path), path.read_bytes()) for path in paths), needles)
+
+
+def blob_hits(blobs: Iterable[tuple[str, bytes]], needles: list[str]) -> list[str]:
     hits = []
     lowered = [needle.lower().encode() for needle in needles]
-    for path in paths:
-        contents = [path.read_bytes()]
-        if path.name.endswith(".gz"):
-            contents.append(gzip.decompress(contents[0]))
+    for name, data in blobs:
+        contents = [data]
+        if data[:2] == b"\x1f\x8b":
+            contents.append(gzip.decompress(data))
         for content in contents:
             content = content.lower()
-            hits += [f"{path}: {needle.decode()}" for needle in lowered if needle in content]
+            hits += [f"{name}: {needle.decode()}" for needle in lowered if needle in content]
     return hits
 
 
@@ -242,9 +256,11 @@ def make(target: list[str], root: Path, landing: Path) -> subprocess.CompletedPr
     )
 
 
-def relation_digest(database: Path, relation: str) -> tuple[int, int]:
+def relation_digest(database: Path, relation: str, setup: list[str] = ()) -> tuple[int, int]:
     """Row count and an order-free checksum of the rows (source_file reduced to its name)."""
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with duckdb.connect(str(database), read_only=True, config=EXTENSIONS) as connection:
+        for statement in setup:
+            connection.execute(statement)
         columns = [
             column[0]
             for column in connection.execute(f"select * from {relation} limit 0").description
@@ -396,3 +412,123 @@ def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, g
     reference = reference_landing(generated_landing, Path(str(generated_landing) + "-check"), {key})
     assert any(count for name, count in reference.items() if name.startswith("step_trainer/"))
     erasure_proof(tmp_path, generated_landing, [key], in_ml=True)
+
+
+# --- the s3 target: moto with bucket versioning on ----------------------------------------
+
+# test_s3_glue's moto_server fixture, as `moto_server`
+moto_server = test_s3_glue.server
+
+
+def test_erasure_on_s3_leaves_no_object_version(moto_server, tmp_path):
+    """The same erasure on the s3 target, the build running as a user with the project's
+    build policy plus the erasure statements: no version of any object in either bucket,
+    and no local file, holds the erased customers afterwards."""
+    server = moto_server
+    original = require_course_data(COURSE_V1)
+    erased_keys = pick_customers(original)
+    found = customers(original)
+    emails = [found[key]["current"]["email"] for key in erased_keys]
+    names = [found[key]["current"]["customerName"] for key in erased_keys]
+    landing_uri = f"s3://{LANDING_BUCKET}/landing/erasure"
+    lake_uri = f"s3://{LAKE_BUCKET}/lake/erasure"
+    admin_s3 = server.client("s3")
+    with contextlib.suppress(admin_s3.exceptions.BucketAlreadyOwnedByYou):
+        admin_s3.create_bucket(Bucket=LANDING_BUCKET)
+    for bucket in (LANDING_BUCKET, LAKE_BUCKET):
+        admin_s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    server.client("iam").put_user_policy(
+        UserName="stedi-build",
+        PolicyName="stedi-erasure",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": erasure.iam_statements(landing_uri, lake_uri)}
+        ),
+    )
+    upload(server, original, landing_uri)
+    root = tmp_path / "lakehouse"
+    extra = {**server.env(server.builder), "STEDI_LAKE": lake_uri}
+
+    def run(target: list[str]) -> subprocess.CompletedProcess[str]:
+        env = dbt_environment(root, landing_uri, STEDI_PSEUDONYM_KEY=KEY, **extra)
+        return subprocess.run(
+            ["make", "-s", *target, "TARGET=s3"],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    def versions() -> list[tuple[str, bytes]]:
+        blobs = []
+        for bucket, prefix in (
+            (LANDING_BUCKET, "landing/erasure/"),
+            (LAKE_BUCKET, "lake/erasure/"),
+        ):
+            pages = admin_s3.get_paginator("list_object_versions").paginate(
+                Bucket=bucket, Prefix=prefix
+            )
+            for page in pages:
+                for item in page.get("Versions", []):
+                    body = admin_s3.get_object(
+                        Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"]
+                    )
+                    blobs.append(
+                        (f"s3://{bucket}/{item['Key']}?{item['VersionId']}", body["Body"].read())
+                    )
+        return blobs
+
+    def parquet_versions(blobs: list[tuple[str, bytes]], folder: Path) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for index, (name, data) in enumerate(blobs):
+            if name.split("?")[0].endswith(".parquet"):
+                paths.append(folder / f"{index}.parquet")
+                paths[-1].write_bytes(data)
+        return paths
+
+    before = run(["run"])
+    assert before.returncode == 0, before.stdout[-3000:] + before.stderr[-2000:]
+    blobs = versions()
+    assert blob_hits(blobs, emails)
+    assert value_hits(parquet_versions(blobs, tmp_path / "before"), emails + names)
+
+    for email in emails:
+        asked = run(["erase", f"EMAIL={email}"])
+        assert asked.returncode == 0, asked.stdout + asked.stderr
+    after = run(["run"])
+    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-2000:]
+    assert f"{len(emails)} request(s) carried out" in after.stdout
+
+    blobs = versions()
+    assert blob_hits(blobs, emails + names) == []
+    assert value_hits(parquet_versions(blobs, tmp_path / "after"), emails + names) == []
+    assert byte_hits(files_under(root), emails + names) == []
+    assert value_hits(files_under(root), emails + names) == []
+    glue = json.dumps(
+        [
+            server.client("glue").get_tables(DatabaseName=name["Name"])
+            for name in server.client("glue").get_databases()["DatabaseList"]
+        ],
+        default=str,
+    )
+    assert blob_hits([("glue", glue.encode())], emails + names) == []
+    # the build wrote each lake object once; each rewritten landing object has one version
+    keys = [name.split("?")[0] for name, _ in blobs]
+    assert len(keys) == len(set(keys))
+
+    # every other customer's rows unchanged
+    reference = tmp_path / "reference"
+    reference_landing(original, reference, set(erased_keys))
+    expected = build(reference, tmp_path / "reference_build", STEDI_PSEUDONYM_KEY=KEY)
+    assert expected.result.returncode == 0, expected.result.stdout[-3000:]
+    saved = dict(os.environ)
+    os.environ.update(server.env(server.admin))
+    try:
+        secret = aws.duckdb_secret_sql()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    for relation in LANDING_RELATIONS + PUBLISHED_RELATIONS:
+        actual = relation_digest(root / "stedi.duckdb", relation, ["load httpfs", secret])
+        assert actual == relation_digest(expected.database, relation), relation
