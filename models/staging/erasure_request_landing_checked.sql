@@ -5,12 +5,12 @@
 {{ check_landing_lines(source('landing', 'erasure_request'), landing_fields('erasure_request')) }}
 {% else %}
 select
-    cast(null as varchar) as source_file,
+    cast(null as string) as source_file,
     cast(null as bigint) as line_number,
-    cast(null as varchar) as rejection_reason,
-    cast(null as varchar) as rejected_field,
-    cast(null as varchar) as rejected_line,
-    cast(null as varchar) as email,
+    cast(null as string) as rejection_reason,
+    cast(null as string) as rejected_field,
+    cast(null as string) as rejected_line,
+    cast(null as string) as email,
     cast(null as bigint) as requested_ms
 where false
 {% endif %}
