@@ -17,6 +17,8 @@ are DuckDB functions the plugin registers for it, plus the command behind `make 
 
 Command line:
   python -m stedi.erasure request EMAIL    (writes one request into $STEDI_LANDING/erasure_request/)
+  python -m stedi.erasure policy s3://LANDING s3://LAKE
+                                  (the IAM statements erasure adds to the build's policy)
 """
 
 from __future__ import annotations
@@ -236,45 +238,6 @@ def compact_if_marked(database: str) -> bool:
     return True
 
 
-# --- make erase -------------------------------------------------------------------------
-
-
-def write_request(email: str, landing: str) -> str:
-    email = email.strip()
-    if not EMAIL.fullmatch(email):
-        raise ValueError("EMAIL must be one e-mail address, such as EMAIL=someone@example.com")
-    now_ms = int(time.time() * 1000)
-    line = json.dumps({"email": email, "requestedAt": now_ms}) + "\n"
-    path = f"{landing.rstrip('/')}/erasure_request/request-{now_ms}-{secrets.token_hex(4)}.json"
-    if aws.is_s3(path):
-        location = aws.S3Location.parse(path)
-        aws.client("s3").put_object(Bucket=location.bucket, Key=location.prefix, Body=line.encode())
-    else:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(line, encoding="utf-8")
-    return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] != "request":
-        print("usage: python -m stedi.erasure request EMAIL", file=sys.stderr)
-        return 2
-    landing = os.environ.get("STEDI_LANDING", "data/landing")
-    try:
-        path = write_request(args[1], landing)
-    except (ValueError, OSError) as error:
-        print(f"Erasure request not written: {error}", file=sys.stderr)
-        return 2
-    # the file name only: the e-mail is personal data and stays out of terminals and logs
-    print(f"Erasure request written to {path}; the next `make run` carries it out.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def iam_statements(landing: str, lake: str) -> list[dict[str, Any]]:
     """What `erase_customers` needs on S3 beyond the build's policy (stedi.aws.iam_policy):
     write landing objects (requests, rewritten files, the log) and delete object versions
@@ -301,3 +264,52 @@ def iam_statements(landing: str, lake: str) -> list[dict[str, Any]]:
             },
         ]
     return statements
+
+
+# --- make erase -------------------------------------------------------------------------
+
+
+def write_request(email: str, landing: str) -> str:
+    email = email.strip()
+    if not EMAIL.fullmatch(email):
+        raise ValueError("EMAIL must be one e-mail address, such as EMAIL=someone@example.com")
+    now_ms = int(time.time() * 1000)
+    line = json.dumps({"email": email, "requestedAt": now_ms}) + "\n"
+    path = f"{landing.rstrip('/')}/erasure_request/request-{now_ms}-{secrets.token_hex(4)}.json"
+    if aws.is_s3(path):
+        location = aws.S3Location.parse(path)
+        aws.client("s3").put_object(Bucket=location.bucket, Key=location.prefix, Body=line.encode())
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(line, encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "policy":
+        try:
+            print(json.dumps(iam_statements(args[1], args[2]), indent=2))
+        except aws.AwsSetupError as error:
+            print(f"No policy: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if len(args) != 2 or args[0] != "request":
+        print(
+            "usage: python -m stedi.erasure request EMAIL | policy s3://LANDING s3://LAKE",
+            file=sys.stderr,
+        )
+        return 2
+    landing = os.environ.get("STEDI_LANDING", "data/landing")
+    try:
+        path = write_request(args[1], landing)
+    except (ValueError, OSError) as error:
+        print(f"Erasure request not written: {error}", file=sys.stderr)
+        return 2
+    # the file name only: the e-mail is personal data and stays out of terminals and logs
+    print(f"Erasure request written to {path}; the next `make run` carries it out.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

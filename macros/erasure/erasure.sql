@@ -220,41 +220,34 @@
         group by current_records.serial_number
         having count(*) = count(erased.key_hash)
     {% endcall %}
+    {#- one scan per source: the source's own rule, or a requested e-mail in the line -#}
+    {% set sources = [
+        ('customer', 'select * from erasure_customer_lines', 'erased_customer_keys', 'lines.customer_key = structural.customer_key'),
+        ('accelerometer', erasure_source_lines('accelerometer'), 'erased_customer_keys',
+            erasure_json_key('lines.document', 'user') ~ ' = structural.customer_key'),
+        ('step_trainer', erasure_source_lines('step_trainer'), 'erased_devices',
+            "try(json_extract_string(lines.document, '$.serialNumber')) = structural.serial_number"),
+    ] %}
+    {% if requests_landed %}
+        {% do sources.append(('erasure_request', erasure_source_lines('erasure_request'), 'erasure_requests',
+            erasure_json_key('lines.document', 'email') ~ ' = structural.customer_key')) %}
+    {% endif %}
     {% call statement('erasure_lines', auto_begin=False) %}
         create or replace temp table erasure_lines as
-        select 'customer' as source_name, lines.source_file, lines.line, erased.key_hash
-        from erasure_customer_lines as lines
-        inner join erased_customer_keys as erased on lines.customer_key = erased.customer_key
-
-        union all
-
-        select 'accelerometer', lines.source_file, lines.line, erased.key_hash
-        from ({{ erasure_source_lines('accelerometer') }}) as lines
-        inner join erased_customer_keys as erased on {{ erasure_json_key('lines.document', 'user') }} = erased.customer_key
-
-        union all
-
-        select 'step_trainer', lines.source_file, lines.line, devices.key_hash
-        from ({{ erasure_source_lines('step_trainer') }}) as lines
-        inner join erased_devices as devices on try(json_extract_string(lines.document, '$.serialNumber')) = devices.serial_number
-
-        {% if requests_landed %}
-        union all
-
-        select 'erasure_request', lines.source_file, lines.line, requests.key_hash
-        from ({{ erasure_source_lines('erasure_request') }}) as lines
-        inner join erasure_requests as requests on {{ erasure_json_key('lines.document', 'email') }} = requests.customer_key
-        {% endif %}
-
-        {% if requests > 0 %}
-        {% for source_name in landing_source_names() + (['erasure_request'] if requests_landed else []) %}
-        union all
-
-        select '{{ source_name }}', lines.source_file, lines.line, requests.key_hash
-        from ({{ erasure_source_lines(source_name) }}) as lines
-        inner join erasure_requests as requests on contains(lower(lines.line), '"' || requests.customer_key || '"')
+        {% for source_name, lines, structural, condition in sources %}
+        select
+            '{{ source_name }}' as source_name,
+            lines.source_file,
+            lines.line,
+            coalesce(structural.key_hash{{ ', requested.key_hash' if requests > 0 }}) as key_hash
+        from ({{ lines }}) as lines
+        left join {{ structural }} as structural on {{ condition }}
+        {%- if requests > 0 %}
+        left join erasure_requests as requested on contains(lower(lines.line), '"' || requested.customer_key || '"')
+        {%- endif %}
+        where structural.key_hash is not null{{ ' or requested.key_hash is not null' if requests > 0 }}
+        {{ 'union all' if not loop.last }}
         {% endfor %}
-        {% endif %}
     {% endcall %}
 
     {#- 3. what the last build holds of each, per zone (for the log); none of it stays -#}
