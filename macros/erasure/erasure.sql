@@ -243,7 +243,9 @@
         from ({{ lines }}) as lines
         left join {{ structural }} as structural on {{ condition }}
         {%- if requests > 0 %}
-        left join erasure_requests as requested on contains(lower(lines.line), '"' || requested.customer_key || '"')
+        -- only an address: a request for "" must not match every empty JSON string
+        left join erasure_requests as requested
+            on requested.customer_key like '%_@_%' and contains(lower(lines.line), '"' || requested.customer_key || '"')
         {%- endif %}
         where structural.key_hash is not null{{ ' or requested.key_hash is not null' if requests > 0 }}
         {{ 'union all' if not loop.last }}
@@ -365,7 +367,7 @@
         {% elif 'user_email' in columns %}{% set join = by_key.format('user_email').replace('erased_rows.user_email', 'lower(trim(erased_rows.user_email))') %}
         {% elif 'subject_id' in columns %}{% set join = "erased_customer_keys as erased on erased_rows.subject_id = " ~ subject_id('erased.customer_key') %}
         {% elif 'serial_number' in columns %}{% set join = "erased_devices as erased on erased_rows.serial_number = erased.serial_number" %}
-        {% elif 'rejected_line' in columns %}{% set join = "erasure_requests as erased on contains(lower(erased_rows.rejected_line), '\"' || erased.customer_key || '\"')" %}
+        {% elif 'rejected_line' in columns %}{% set join = "erasure_requests as erased on erased.customer_key like '%_@_%' and contains(lower(erased_rows.rejected_line), '\"' || erased.customer_key || '\"')" %}
         {% else %}{% set join = '' %}
         {% endif %}
         {% if join %}
