@@ -548,3 +548,22 @@ def test_erasure_on_s3_leaves_no_object_version(moto_server, tmp_path):
     for relation in LANDING_RELATIONS + PUBLISHED_RELATIONS:
         actual = relation_digest(root / "stedi.duckdb", relation, ["load httpfs", secret])
         assert actual == relation_digest(expected.database, relation), relation
+
+
+def test_an_invalid_request_is_quarantined_and_a_bad_address_refused(tmp_path, generated_landing):
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    asked = make(["erase", "EMAIL=not an address"], tmp_path, landing)
+    assert asked.returncode != 0
+    assert "EMAIL must be one e-mail address" in asked.stderr
+    assert "Traceback" not in asked.stdout + asked.stderr
+    assert not (landing / "erasure_request").exists()
+    (landing / "erasure_request").mkdir()
+    (landing / "erasure_request" / "website.json").write_text('{"email": "x@example.com"}\n')
+    built = build(landing, tmp_path / "lakehouse", STEDI_PSEUDONYM_KEY=KEY)
+    assert built.result.returncode == 0, built.result.stdout[-3000:]
+    assert built.query(
+        "select rejection_reason, rejected_field from landing.rejected_records"
+        " where source_name = 'erasure_request'"
+    ) == [("missing_required_field", "requestedAt")]
+    assert built.query("select count(*) from landing.erasure_request_landing") == [(0,)]
