@@ -70,22 +70,47 @@
 {%- endmacro %}
 
 {#-
-    The keyed hashes of every erased customer, as a query (column key_hash): customer_landing
-    leaves them out, so a later export that still holds them does not bring them back.
+    The erasure log's records as a query (the landing.erasure_log table), typed; no rows
+    without a log, and on engines that read no log (Spark).
 -#}
-{% macro erased_customer_hashes() %}
-    {{ return(adapter.dispatch('erased_customer_hashes', 'stedi')()) }}
+{% macro erasure_log_rows() %}
+    {{ return(adapter.dispatch('erasure_log_rows', 'stedi')()) }}
 {% endmacro %}
 
-{% macro default__erased_customer_hashes() -%}
-    select cast(null as string) as key_hash where false
+{% macro default__erasure_log_rows() -%}
+    select
+        cast(null as string) as key_hash,
+        cast(null as string) as kind,
+        cast(null as timestamp) as requested_at,
+        cast(null as timestamp) as received_at,
+        cast(null as timestamp) as carried_out_at,
+        cast(null as string) as build_id,
+        cast(null as string) as rows_removed_per_zone,
+        cast(null as string) as landing_files
+    where false
 {%- endmacro %}
 
-{% macro duckdb__erased_customer_hashes() -%}
+{% macro duckdb__erasure_log_rows() -%}
     {%- if erasure_file_exists(erasure_log_files()) -%}
-    select key_hash from read_json({{ sql_string(erasure_log_files()) }}, columns = {key_hash: 'VARCHAR'}, format = 'newline_delimited')
+    select
+        key_hash,
+        kind,
+        cast(requested_at as timestamp) as requested_at,
+        cast(received_at as timestamp) as received_at,
+        cast(carried_out_at as timestamp) as carried_out_at,
+        build_id,
+        cast(rows_removed_per_zone as varchar) as rows_removed_per_zone,
+        cast(landing_files as varchar) as landing_files
+    from read_json(
+        {{ sql_string(erasure_log_files()) }},
+        format = 'newline_delimited',
+        columns = {
+            key_hash: 'VARCHAR', kind: 'VARCHAR', requested_at: 'VARCHAR', received_at: 'VARCHAR',
+            carried_out_at: 'VARCHAR', build_id: 'VARCHAR', rows_removed_per_zone: 'JSON', landing_files: 'JSON'
+        }
+    )
     {%- else -%}
-    select cast(null as varchar) as key_hash where false
+    {{ default__erasure_log_rows() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -167,7 +192,7 @@
         create or replace temp table erased_hashes as
         select key_hash from erasure_requests
         union
-        select key_hash from ({{ duckdb__erased_customer_hashes() }})
+        select key_hash from ({{ duckdb__erasure_log_rows() }})
     {% endcall %}
     {% set hashes = run_query("select count(*) from erased_hashes").columns[0].values()[0] %}
     {% set requests = run_query("select count(*) from erasure_requests").columns[0].values()[0] %}

@@ -1,14 +1,10 @@
-{{ config(materialized='table') }}
-
--- The keyed hashes of erased customers, from the erasure log: a table, so readers of
--- customer_landing need no access to the log itself.
 with erasure_log as (
 
-    {{ erased_customer_hashes() }}
+    select key_hash from {{ ref('erasure_log') }}
 
 ),
 
--- a customer erased again (a later export brought them back) is logged again
+-- a customer erased again (a later export brought them back) has several log records
 erased_customers as (
 
     select key_hash
