@@ -41,7 +41,7 @@ endif
 
 SAMPLE_DATA = $(if $(filter file,$(origin STEDI_LANDING)),$(BIN)/python -m stedi.generate --if-empty --out "$(SAMPLE_LANDING)" --customers $(SAMPLE_CUSTOMERS) --seed $(SAMPLE_SEED) > /dev/null)
 
-.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean \
+.PHONY: setup setup-spark run test lint docs report bench upload-landing iam-policy clean erase \
 	spark-cluster-up spark-cluster-down spark-cluster-status spark-cluster-check
 
 # Installs the pinned requirements and the httpfs extension from its wheel.
@@ -78,8 +78,14 @@ spark-cluster-check: setup-spark
 # Generates sample landing data into an empty SAMPLE_LANDING (STEDI_LANDING unset), then builds.
 run: $(ENGINE_SETUP)
 	$(SAMPLE_DATA)
+	$(BIN)/dbt run-operation erase_customers
 	$(BIN)/dbt build --vars '{consent_policy: $(POLICY)}'
 	$(BIN)/python -m stedi.report
+
+# Asks for a customer's erasure (docs/erasure.md): make erase EMAIL=someone@example.com.
+# The next `make run` carries it out. Not echoed: the e-mail is personal data.
+erase: setup
+	@$(BIN)/python -m stedi.erasure request "$(EMAIL)"
 
 # Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff,
 # and the Spark parity tests (so the Spark requirements are installed first).

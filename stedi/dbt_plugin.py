@@ -8,6 +8,8 @@
   dbt logs or `target/`. The `s3` target requires a configured key.
 - `stedi_prepare_file(path)` and `stedi_replace_file(source, target)` write the data
   scientists' DuckDB file beside its place and rename it over it.
+- The erasure functions of stedi/erasure.py; a database file an erasure marked is
+  rewritten before DuckDB opens it.
 - `stedi_ensure_folder(path)` creates a local folder (DuckDB's COPY does not create
   parent folders); for object-store URIs it does nothing. `stedi_prune_folder(folder,
   file)` removes every other data file from a published table's folder or S3 prefix.
@@ -35,7 +37,7 @@ from dbt.flags import get_flags
 from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
-from stedi import aws, extensions, keys, report_page
+from stedi import aws, erasure, extensions, keys, report_page
 
 
 def project_dir() -> Path:
@@ -154,6 +156,8 @@ class Plugin(BasePlugin):
         if is_local(lake):
             self._locks.append(take_lock(Path(lake) / ".build-lock", lake))
         check_not_open_elsewhere(database, lake)
+        # an erasure dropped rows from this file: rewrite it before anything reads it
+        erasure.compact_if_marked(database)
         if self._aws:
             if self._key_origin != "configured":
                 raise DbtRuntimeError(
@@ -188,6 +192,7 @@ class Plugin(BasePlugin):
             ("stedi_damaged_gzip", damaged_gzip, ["VARCHAR"]),
             ("stedi_replace_file", replace_file, ["VARCHAR", "VARCHAR"]),
             ("stedi_write_privacy_report", self._write_privacy_report, ["VARCHAR", "VARCHAR"]),
+            *erasure.duckdb_functions(),
         ]
         if self._aws:
             conn.execute("load httpfs")

@@ -257,6 +257,8 @@ def render(figures: dict[str, Any]) -> str:
         + (
             "<p>None requested: this build has no erasure log.</p>"
             if erasures["log"] is None
+            else "<p>No erasure carried out.</p>"
+            if erasures["erasures"] == 0
             else f"<p>{number(erasures['erasures'])} erasures in"
             f" <code>{escape(erasures['log'])}</code>.</p>"
         )

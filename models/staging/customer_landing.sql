@@ -5,6 +5,13 @@ with customer_landing_checked as (
 
 ),
 
+-- erased customers (keyed hashes in the erasure log): a later export does not bring them back
+erased_customers as (
+
+    select key_hash from {{ ref('erased_customers') }}
+
+),
+
 typed_customers as (
 
     select
@@ -32,6 +39,10 @@ typed_customers as (
         source_file,
         line_number
     from customer_landing_checked
+    where not exists (
+        select 1 from erased_customers
+        where erased_customers.key_hash = {{ erasure_key_hash('lower(trim(customer_landing_checked.email))') }}
+    )
 
 )
 

@@ -18,6 +18,12 @@ step_trainer_landing_checked as (
 
 ),
 
+erasure_request_landing_checked as (
+
+    select * from {{ ref('erasure_request_landing_checked') }}
+
+),
+
 all_rejects as (
 
     select
@@ -52,6 +58,18 @@ all_rejects as (
         rejected_field,
         rejected_line
     from step_trainer_landing_checked
+    where rejection_reason is not null
+
+    union all
+
+    select
+        'erasure_request' as source_name,
+        source_file,
+        line_number,
+        rejection_reason,
+        rejected_field,
+        rejected_line
+    from erasure_request_landing_checked
     where rejection_reason is not null
 
 )
