@@ -56,7 +56,8 @@
 {% endmacro %}
 
 {% macro duckdb__landing_files_to_read(source_name) %}
-    {% if not execute %}{{ return('true') }}{% endif %}
+    {#- outside a model (the erasure run-operation checks landing lines too) every file is read -#}
+    {% if not execute or this is not defined %}{{ return('true') }}{% endif %}
     {% set held %}
         select source_file, file_bytes, file_modified_ms from {{ this }} group by all
     {% endset %}

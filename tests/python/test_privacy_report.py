@@ -14,7 +14,6 @@ import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import pytest
 from bad_input import HOSTILE_NAME, write_bad_landing
 from conftest import (
@@ -346,7 +345,7 @@ def failed_build(tmp_path_factory) -> Build:
     log.parent.mkdir(parents=True)
     log.write_text(
         "".join(
-            json.dumps({"key_hash": f"{n:064x}", "kind": "erased", "build_id": "b"}) + "\n"
+            json.dumps({"key_hash": f"{n:064x}", "kind": "request", "build_id": "b"}) + "\n"
             for n in range(3)
         )
     )
