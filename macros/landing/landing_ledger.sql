@@ -57,7 +57,7 @@
 
 {% macro duckdb__landing_files_to_read(source_name) %}
     {#- outside a model (the erasure run-operation checks landing lines too) every file is read -#}
-    {% if not execute or this is not defined %}{{ return('true') }}{% endif %}
+    {% if not execute or this is not defined or this is none %}{{ return('true') }}{% endif %}
     {% set held %}
         select source_file, file_bytes, file_modified_ms from {{ this }} group by all
     {% endset %}
