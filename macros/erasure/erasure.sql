@@ -61,12 +61,33 @@
     {{ return(adapter.dispatch('erasure_key_hash', 'stedi')(customer_key)) }}
 {% endmacro %}
 
+{#- Spark carries out no erasure, and no keyed hash may stand in a Spark view (not_erased). -#}
+{% macro default__erasure_key_hash(customer_key) -%}
+    {%- if execute %}{{ exceptions.raise_compiler_error("Erasure runs on the DuckDB targets (local, s3) only.") }}{% endif -%}
+{%- endmacro %}
+
 {% macro duckdb__erasure_key_hash(customer_key) -%}
     sha256(getvariable('stedi_pseudonym_key') || chr(30) || 'stedi-erasure' || chr(31) || {{ customer_key }})
 {%- endmacro %}
 
-{% macro spark__erasure_key_hash(customer_key) -%}
-    sha2({{ spark__pseudonym_key() }} || chr(30) || 'stedi-erasure' || chr(31) || {{ customer_key }}, 256)
+{#-
+    Whether a customer record is of no erased customer (erased_customers holds their keyed
+    hashes). Spark carries out no erasure, so it has none to suppress; and a Spark view
+    stores its SQL with the session's key substituted, so no keyed hash may stand in one.
+-#}
+{% macro not_erased(customer_key, erased_customers) %}
+    {{ return(adapter.dispatch('not_erased', 'stedi')(customer_key, erased_customers)) }}
+{% endmacro %}
+
+{% macro default__not_erased(customer_key, erased_customers) -%}
+    true
+{%- endmacro %}
+
+{% macro duckdb__not_erased(customer_key, erased_customers) -%}
+    not exists (
+        select 1 from {{ erased_customers }}
+        where {{ erased_customers }}.key_hash = {{ erasure_key_hash(customer_key) }}
+    )
 {%- endmacro %}
 
 {#-
@@ -134,11 +155,7 @@
     select
         filename as source_file,
         line,
-        case
-            when ends_with(line, ',') or ends_with(line, ' ') or ends_with(line, chr(9))
-                then rtrim(line, ' ,' || chr(9))
-            else line
-        end as document
+        {{ landing_document('line') }} as document
     from {{ source('landing', source_name) }}
 {%- endmacro %}
 

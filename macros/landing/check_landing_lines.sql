@@ -157,6 +157,18 @@ from checked_lines
     No line numbers here: a window over the scan would put the whole parse on one thread;
     the table keeps the scan's order and number_landing_lines numbers it afterwards.
 -#}
+{#-
+    The JSON document of a line: trailing commas after the object are tolerated (the 2022
+    step-trainer export); rtrim with a character set is slow, so only for lines that need it.
+-#}
+{% macro landing_document(line) -%}
+    case
+        when ends_with({{ line }}, ',') or ends_with({{ line }}, ' ') or ends_with({{ line }}, chr(9))
+            then rtrim({{ line }}, ' ,' || chr(9))
+        else {{ line }}
+    end
+{%- endmacro %}
+
 {% macro duckdb__landing_field_values(source_relation, fields) %}
 {%- set typed_structure, text_structure = {}, {} -%}
 {%- for field in fields -%}
@@ -168,13 +180,7 @@ landing_lines as (
     select
         filename as source_file,
         line,
-        -- tolerate trailing commas after the object (the 2022 step-trainer export);
-        -- rtrim with a character set is slow, so only for lines that need it
-        case
-            when ends_with(line, ',') or ends_with(line, ' ') or ends_with(line, chr(9))
-                then rtrim(line, ' ,' || chr(9))
-            else line
-        end as document
+        {{ landing_document('line') }} as document
     from {{ source_relation }}
     where {{ landing_files_to_read(source_relation.identifier) }}
 

@@ -39,10 +39,7 @@ typed_customers as (
         source_file,
         line_number
     from customer_landing_checked
-    where not exists (
-        select 1 from erased_customers
-        where erased_customers.key_hash = {{ erasure_key_hash('lower(trim(customer_landing_checked.email))') }}
-    )
+    where {{ not_erased('lower(trim(customer_landing_checked.email))', 'erased_customers') }}
 
 )
 
