@@ -9,19 +9,6 @@
     a stamp belongs to a build that did not finish, and its file is read again.
 -#}
 
-{#- Spark's Parquet tables cannot delete rows: the spark targets rebuild the landing zone in full. -#}
-{% macro landing_materialization() %}
-    {{ return(adapter.dispatch('landing_materialization', 'stedi')()) }}
-{% endmacro %}
-
-{% macro default__landing_materialization() %}
-    {{ return('table') }}
-{% endmacro %}
-
-{% macro duckdb__landing_materialization() %}
-    {{ return('incremental') }}
-{% endmacro %}
-
 {#- The landing files of a source as this build finds them, listed without reading them. -#}
 {% macro landing_file_listing(source_name) %}
     select

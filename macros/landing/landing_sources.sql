@@ -73,7 +73,7 @@
 
 {% macro spark__prepare_landing_sources() %}
     {% if not execute %}{{ return('') }}{% endif %}
-    {{ log("Spark reads every landing file in every build (its Parquet tables cannot delete a file's lines); DuckDB reads each file once.", info=True) }}
+    {{ log("Spark reads every landing file and rebuilds every table in every build (its Parquet tables cannot delete rows); DuckDB reads each file once and rebuilds only the customers and devices whose inputs changed.", info=True) }}
     {% call statement('landing_schema', auto_begin=False) %}
         create database if not exists landing
     {% endcall %}

@@ -158,7 +158,9 @@
     all old ones) each verified audit table is renamed to <table>__published in its audit
     schema, and <zone>.<table> becomes a view over it. A view of the same name stays in the
     audit schema, so `dbt docs` and the next build find the node; a failed build replaces
-    only that name, never <table>__published.
+    only that name, never <table>__published. An incremental table's previous published
+    table is kept as <table>__spare, which its next build brings up to date instead of
+    rebuilding (blue/green, see rebuild_changed_keys.sql).
 -#}
 {% macro duckdb__publish_tables(nodes) %}
     {#- the relations consumers see now: views, or tables where an earlier version of the
@@ -181,8 +183,15 @@
             {%- set audit = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) %}
             {%- set verified = audit.incorporate(path={'identifier': node.alias ~ '__published'}) %}
             {%- set published = published_relation_name(node) %}
+            {%- if node.config.materialized == 'incremental' %}
+        {{ keep_as_spare(audit) }}
+            {%- else %}
         drop table if exists {{ verified }};
+            {%- endif %}
         alter table {{ audit }} rename to {{ adapter.quote(verified.identifier) }};
+            {%- if node.config.materialized == 'incremental' %}
+        alter table {{ key_inputs_relation(audit) }} rename to {{ adapter.quote(key_inputs_relation(verified).identifier) }};
+            {%- endif %}
         create view {{ audit }} as select * from {{ verified }};
             {%- if published in published_types %}
         drop {{ published_types[published] }} {{ published }};

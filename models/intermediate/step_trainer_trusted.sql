@@ -1,6 +1,43 @@
+{{ config(
+    materialized=incremental_where_supported(),
+    pre_hook="{{ delete_changed_keys('serial_number') }}",
+    post_hook="{{ record_key_inputs() }}",
+) }}
+
+{#-
+    The devices of curated customers. Under strict an attributable device has one current
+    owner, so one curated row and its consent date; rubric's rules do not read the date.
+-#}
+{% set curated_devices %}
+    select
+        serial_number,
+        min(research_consent_ms) as research_consent_ms
+    from {{ ref('customer_curated') }}
+    group by serial_number
+{% endset %}
+
+{#- A device's rows depend on its consent date, its number of owners and its landing readings. -#}
+{% do prepare_keys_to_rebuild('serial_number', key_inputs='
+    select
+        curated.serial_number as key,
+        hash(curated.research_consent_ms, owners.current_owners, readings.digest) as digest
+    from (' ~ curated_devices ~ ') as curated
+    left join ' ~ ref('device_owners') ~ ' as owners
+        on curated.serial_number = owners.serial_number
+    left join (
+        select
+            serial_number,
+            sum(hash(sensor_reading_ms, distance_from_object)) as digest
+        from ' ~ ref('step_trainer_landing') ~ '
+        group by serial_number
+    ) as readings
+        on curated.serial_number = readings.serial_number
+') %}
+
 with step_trainer_landing as (
 
     select * from {{ ref('step_trainer_landing') }}
+    where {{ is_rebuilt('serial_number') }}
 
 ),
 
@@ -13,24 +50,14 @@ device_owners as (
 
 ),
 
-customer_curated as (
-
-    select
-        serial_number,
-        research_consent_ms
-    from {{ ref('customer_curated') }}
-
-),
-
--- The devices of curated customers. Under strict an attributable device has one current
--- owner, so one curated row and its consent date; rubric's rules do not read the date.
+-- the curated devices this build rebuilds
 curated_devices as (
 
     select
         serial_number,
-        min(research_consent_ms) as research_consent_ms
-    from customer_curated
-    group by serial_number
+        research_consent_ms
+    from ({{ curated_devices }}) as curated
+    where {{ is_rebuilt('serial_number') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized=landing_materialization(),
+    materialized=incremental_where_supported(),
     pre_hook="{{ delete_stale_landing_lines('customer') }}",
     post_hook=landing_post_hooks('customer'),
 ) }}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -234,9 +235,23 @@ def test_a_build_reads_only_new_and_changed_files(generated_landing, tmp_path):
     assert "accelerometer-day1.json" in log
     existing = [p.name for p in (folder / "accelerometer").iterdir() if "day1" not in p.name]
     assert not [name for name in existing if f"/{name}'" in log]
+    # the trusted readings are rebuilt for the eight customers with new readings only
+    rebuilt = dict(re.findall(r"(\w+_trusted): rebuilding the rows of (\d+) changed", log))
+    assert rebuilt["accelerometer_trusted"] == "8"
+    assert 0 < int(rebuilt["step_trainer_trusted"]) <= 8
 
 
-def test_a_build_killed_mid_way_leaves_the_next_build_exact(generated_landing, tmp_path):
+@pytest.mark.parametrize(
+    "killed_after",
+    [
+        "OK created sql incremental model landing.",
+        # its new rows committed to the audit table, nothing published
+        "OK created sql incremental model trusted_audit.accelerometer_trusted",
+    ],
+)
+def test_a_build_killed_mid_way_leaves_the_next_build_exact(
+    killed_after, generated_landing, tmp_path
+):
     folder = tmp_path / "landing"
     shutil.copytree(generated_landing, folder)
     landing = Landing(folder)
@@ -247,7 +262,7 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(generated_landing, t
 
     batch_new_readings(landing)
     batch_consent_changes(landing)
-    # killed right after the first landing table committed its new lines
+    # killed right after the table committed its new lines
     process = subprocess.Popen(
         [str(BIN_DIR / "dbt"), "build"],
         cwd=PROJECT_DIR,
@@ -259,7 +274,7 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(generated_landing, t
     )
     assert process.stdout is not None
     for line in process.stdout:
-        if "OK created sql incremental model landing." in line:
+        if killed_after in line:
             os.killpg(process.pid, signal.SIGKILL)
             break
     process.wait(timeout=60)
