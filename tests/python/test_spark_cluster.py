@@ -20,8 +20,8 @@ from conftest import (
 )
 from test_spark_parity import PSEUDONYM_KEY
 
-# one test worker runs every cluster test (with the cluster half of test_spark_parity.py)
-pytestmark = pytest.mark.xdist_group("spark_cluster")
+# one test worker runs every Spark test: they share the session's Spark builds and cluster
+pytestmark = pytest.mark.xdist_group("spark")
 
 pytest.importorskip(
     "pyspark",

@@ -43,15 +43,8 @@ from conftest import (
     run_dbt,
 )
 
-# Local-Spark tests share one test worker ("spark"), cluster tests another ("spark_cluster",
-# with tests/python/test_spark_cluster.py): each worker starts its JVMs once, and the two
-# halves run side by side. A test's group is that of its target.
-SPARK_GROUPS = {"spark": "spark", "spark_cluster": "spark_cluster"}
-
-
-def on_target(*values: object, target: str):
-    return pytest.param(*values, target, marks=pytest.mark.xdist_group(SPARK_GROUPS[target]))
-
+# one test worker runs every Spark test: they share the session's Spark builds and cluster
+pytestmark = pytest.mark.xdist_group("spark")
 
 pytest.importorskip(
     "pyspark",
@@ -268,12 +261,12 @@ def compare_relations(on_duckdb: Build, on_spark: SparkBuild) -> tuple[list[str]
 # for every target; each further Spark build adds about three minutes to a test run that
 # must stay under twenty.
 PARITY_BUILDS = [
-    on_target("course-2023", "strict", target="spark"),
-    on_target("generated-with-bad-input", "strict", target="spark"),
-    on_target("generated-with-bad-input", "strict", target="spark_cluster"),
-    on_target("generated-with-bad-input", "rubric", target="spark_cluster"),
+    ("course-2023", "strict", "spark"),
+    ("generated-with-bad-input", "strict", "spark"),
+    ("generated-with-bad-input", "strict", "spark_cluster"),
+    ("generated-with-bad-input", "rubric", "spark_cluster"),
 ]
-SPARK_TARGETS = [on_target(target=target) for target in SPARK_GROUPS]
+SPARK_TARGETS = ["spark", "spark_cluster"]
 
 
 @pytest.mark.parametrize(("dataset", "policy", "target"), PARITY_BUILDS)
@@ -340,7 +333,6 @@ def test_the_pseudonym_key_never_reaches_spark_build_files(target, engine_builds
     assert not leaked
 
 
-@pytest.mark.xdist_group("spark")
 def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
     result = run_dbt(
         ["build"],
@@ -357,7 +349,6 @@ def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
     assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
 
 
-@pytest.mark.xdist_group("spark")
 def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
     _, on_spark = engine_builds("generated-with-bad-input", "strict")
     before = lake_files(on_spark.result.lake)
@@ -381,7 +372,6 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
     assert lake_files(on_spark.result.lake) == before
 
 
-@pytest.mark.xdist_group("spark_cluster")
 def test_a_worker_killed_during_a_cluster_build_changes_nothing_in_its_result(engine_builds):
     """Spark runs the lost executor's tasks again on the other worker: the build passes and
     every relation equals DuckDB's. `stedi.spark_cluster up` then restarts the worker."""
