@@ -91,7 +91,7 @@ erase: setup
 # and the Spark parity tests (so the Spark requirements are installed first).
 TEST_WORKERS ?= 2
 test: setup setup-spark
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 lint: setup
 	$(BIN)/sqlfluff lint
