@@ -15,7 +15,9 @@ with stedi.generate, then measures, each in its own process:
   over the landing JSON (no dbt, no per-line checks), on a database file with the build's
   memory limit and threads, writing the five trusted and curated tables as Parquet; its
   row counts beside the build's;
-- an incremental build: after the full `dbt build`, stedi.generate.generate_increment adds
+- a build with nothing new: a second `dbt build` on the full build's database, the cost
+  every build pays (dbt itself, every test, publishing);
+- an incremental build: after that, stedi.generate.generate_increment adds
   new files (1 % of the readings, 1 % of the customers re-exported with changed consent)
   and a second `dbt build` runs on the same database; then `dbt build --full-refresh` on
   the same landing data, and whether every trusted and curated relation is identical
@@ -244,8 +246,13 @@ def run_anchor(landing: Path, work: Path, args: argparse.Namespace, env: dict[st
 def run_incremental(
     landing: Path, root: Path, run_env: dict[str, str], args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Add the increment to the landing data, then time `dbt build` on the full build's
-    database and compare it with `dbt build --full-refresh` on the same landing data."""
+    """Time `dbt build` on the full build's database with nothing new (what every build costs),
+    add the increment to the landing data, time `dbt build` again and compare it with
+    `dbt build --full-refresh` on the same landing data."""
+    unchanged = timed_dbt(["build"], run_env, root)
+    if unchanged["returncode"] != 0:
+        return {"unchanged": unchanged}
+    unchanged["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
     began = time.perf_counter()
     increment = generate_increment(landing, seed=args.seed, fraction=args.increment_fraction)
     result: dict[str, Any] = {
@@ -257,7 +264,8 @@ def run_incremental(
                 for source in ("customer", "accelerometer", "step_trainer")
             },
             "consent_changes": increment["changes"],
-        }
+        },
+        "unchanged": unchanged,
     }
     incremental = timed_dbt(["build"], run_env, root)
     result["incremental"] = incremental
@@ -379,21 +387,24 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "Incremental build and anchor, same run. The incremental build is a second `dbt build` on"
-        " the full build's database after new files holding the share of readings and customers"
-        " below; the full refresh is `dbt build --full-refresh` on the same grown landing data,"
+        'Incremental builds and anchor, same run. "Nothing new" is a second `dbt build` on the'
+        " full build's database with no new landing file: what every build costs (dbt itself,"
+        " every test, publishing). The incremental build is the next `dbt build`, after new"
+        " files holding the share of readings and customers below; the full refresh is"
+        " `dbt build --full-refresh` on the same grown landing data,"
         ' and "identical" compares the row count and the sum of row hashes of every trusted and'
         " curated relation after each. The anchor is bench/anchor.sql (the strict rules by hand,"
         " one DuckDB script, Parquet out) on the full build's landing data.",
         "",
         "| customers | new readings | customers re-exported (granted / withdrawn / moved)"
-        " | dbt build | incremental build | incremental / full | full refresh"
+        " | dbt build | nothing new | nothing new / full | incremental build"
+        " | incremental / full | full refresh"
         " | identical to full refresh | incremental peak memory | anchor | build / anchor"
         " | anchor peak memory | anchor rows = build rows |",
-        "|" + " ---: |" * 13,
+        "|" + " ---: |" * 15,
     ]
     for r in results:
-        build, anchor = r["duckdb"], r["anchor"]
+        build, anchor, unchanged = r["duckdb"], r["anchor"], r.get("unchanged")
         incremental, full = r.get("incremental"), r.get("full_refresh")
         increment = r.get("increment")
         new_readings = changed = "–"
@@ -405,7 +416,9 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
                 f"{rows['customer']:,} ({kinds['granted']} / {kinds['withdrawn']}"
                 f" / {kinds['moved']})"
             )
-        incremental_ratio = build_anchor = identical = "–"
+        incremental_ratio = unchanged_ratio = build_anchor = identical = "–"
+        if unchanged and unchanged["returncode"] == 0 and build["returncode"] == 0:
+            unchanged_ratio = f"{unchanged['wall_s'] / build['wall_s']:.2f}"
         if incremental and incremental["returncode"] == 0 and build["returncode"] == 0:
             incremental_ratio = f"{incremental['wall_s'] / build['wall_s']:.2f}"
         if incremental and "identical_to_full_refresh" in incremental:
@@ -419,7 +432,8 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         incremental_peak = f"{incremental['peak_rss_mb']:,} MB" if incremental else "–"
         lines.append(
             f"| {r['customers']:,} | {new_readings} | {changed} | {seconds(build)}"
-            f" | {seconds(incremental)} | {incremental_ratio} | {seconds(full)} | {identical}"
+            f" | {seconds(unchanged)} | {unchanged_ratio} | {seconds(incremental)}"
+            f" | {incremental_ratio} | {seconds(full)} | {identical}"
             f" | {incremental_peak} | {seconds(anchor)} | {build_anchor}"
             f" | {anchor['peak_rss_mb']:,} MB | {same_rows} |"
         )
