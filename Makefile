@@ -123,6 +123,7 @@ upload-landing: setup
 	$(BIN)/python -m stedi.aws upload "$(STEDI_LANDING)" "$(S3_LANDING)"
 
 # The least-privilege IAM policy for your buckets: make iam-policy LANDING=s3://… LAKE=s3://…
+# ROLE=erasure: the build's policy and what `make run` needs to carry out erasure requests.
 # ROLE=data-scientist: read-only, machine_learning_curated's prefix and Glue database alone.
 ROLE ?= build
 iam-policy: setup

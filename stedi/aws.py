@@ -380,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("local", type=Path)
     upload.add_argument("uri")
     policy = commands.add_parser("policy", help="print the least-privilege IAM policy")
-    policy.add_argument("--role", choices=["build", "data-scientist"], default="build")
-    policy.add_argument("--landing", help="the landing location (role build)")
+    policy.add_argument("--role", choices=["build", "erasure", "data-scientist"], default="build")
+    policy.add_argument("--landing", help="the landing location (roles build and erasure)")
     policy.add_argument("--lake", required=True)
     policy.add_argument("--glue-database", action="append")
     policy.add_argument("--account", default="*")
@@ -398,12 +398,17 @@ def main(argv: list[str] | None = None) -> int:
             document = data_scientist_policy(args.lake, database, args.account, args.region)
         else:
             if not args.landing:
-                parser.error("--landing is required for the build role")
+                parser.error(f"--landing is required for the {args.role} role")
             databases = args.glue_database or [
                 os.environ.get(GLUE_DATABASE_ENV, DEFAULT_GLUE_DATABASE),
                 os.environ.get(GLUE_DATABASE_ML_ENV, DEFAULT_GLUE_DATABASE_ML),
             ]
             document = iam_policy(args.landing, args.lake, databases, args.account, args.region)
+            if args.role == "erasure":
+                # `make run` carries out waiting erasure requests before it builds
+                from stedi.erasure import iam_statements
+
+                document["Statement"] += iam_statements(args.landing, args.lake)
         if args.command == "policy":
             print(json.dumps(document, indent=2))
     except (AwsSetupError, ClientError, BotoCoreError) as error:

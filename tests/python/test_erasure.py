@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from conftest import (
 )
 from test_s3_glue import LAKE_BUCKET, LANDING_BUCKET, upload
 
-from stedi import aws, erasure
+from stedi import aws
 
 KEY = "erasure-test-key"
 EXTENSIONS = {
@@ -453,12 +454,20 @@ def test_erasure_on_s3_leaves_no_object_version(moto_server, tmp_path):
         admin_s3.create_bucket(Bucket=LANDING_BUCKET)
     for bucket in (LANDING_BUCKET, LAKE_BUCKET):
         admin_s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    # the user holds the build's policy; `make iam-policy ROLE=erasure` adds what is missing
+    printed = subprocess.run(
+        [sys.executable, "-m", "stedi.aws", "policy", "--role", "erasure"]
+        + ["--landing", landing_uri, "--lake", lake_uri],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    statements = json.loads(printed.stdout)["Statement"]
+    databases = [aws.DEFAULT_GLUE_DATABASE, aws.DEFAULT_GLUE_DATABASE_ML]
+    build_policy = aws.iam_policy(landing_uri, lake_uri, databases)
+    assert all(statement in statements for statement in build_policy["Statement"])
     server.client("iam").put_user_policy(
-        UserName="stedi-build",
-        PolicyName="stedi-erasure",
-        PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": erasure.iam_statements(landing_uri, lake_uri)}
-        ),
+        UserName="stedi-build", PolicyName="stedi-erasure", PolicyDocument=printed.stdout
     )
     upload(server, original, landing_uri)
     root = tmp_path / "lakehouse"
