@@ -89,7 +89,7 @@ erase: setup
 
 # Every test: dbt data and unit tests (inside pytest's builds), pytest, sqlfluff and ruff,
 # and the Spark parity tests (so the Spark requirements are installed first).
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 test: setup setup-spark
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
