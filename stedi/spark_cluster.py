@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ import psutil
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
+EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
 THRIFT_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
@@ -131,10 +133,32 @@ def spark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+def ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections (Linux's default when unknown)."""
+    try:
+        low, high = map(int, Path(EPHEMERAL_RANGE_FILE).read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free now, outside the ephemeral range: a port from that range can be
+    taken by any outgoing connection between this check and Spark binding it (a Thrift
+    server once failed so, its UI port taken while the workers started)."""
+    ephemeral = ephemeral_ports()
+    candidates = [port for port in range(10_000, 65_536) if port not in ephemeral]
+    ports: list[int] = []
+    for port in random.sample(candidates, len(candidates)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise ClusterError(f"Found no {count} free ports on {HOST} outside {ephemeral}.")
 
 
 def port_answers(port: int, host: str = HOST) -> bool:
@@ -340,28 +364,29 @@ def up() -> int:
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise ClusterError("Java is not installed: Spark needs Java 17 (`java` on PATH).")
+    workers = int(setting("STEDI_SPARK_WORKERS", "2"))
+    master_port, master_webui, driver_ui, free_thrift_port, *worker_webuis = free_ports(4 + workers)
     requested_port = os.environ.get("STEDI_SPARK_PORT", "").strip()
-    thrift_port = int(requested_port) if requested_port else free_port()
+    thrift_port = int(requested_port) if requested_port else free_thrift_port
     if requested_port and port_answers(thrift_port):
         raise ClusterError(
             f"STEDI_SPARK_PORT={thrift_port}: something already listens on {HOST}:{thrift_port}."
         )
-    workers = int(setting("STEDI_SPARK_WORKERS", "2"))
     worker_memory = setting("STEDI_SPARK_WORKER_MEMORY", "1g")
     for sub in ("logs", "warehouse"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     state = State(
         folder=str(folder),
-        master_url=f"spark://{HOST}:{free_port()}",
-        master_webui=free_port(),
+        master_url=f"spark://{HOST}:{master_port}",
+        master_webui=master_webui,
         thrift_host=HOST,
         thrift_port=thrift_port,
-        driver_ui=free_port(),
+        driver_ui=driver_ui,
         workers=workers,
         worker_cores=int(setting("STEDI_SPARK_WORKER_CORES", "1")),
         worker_memory=worker_memory,
         executor_memory=setting("STEDI_SPARK_EXECUTOR_MEMORY", worker_memory),
-        worker_webuis=[free_port() for _ in range(workers)],
+        worker_webuis=worker_webuis,
     )
     write_state(state)
     timeout = float(setting("STEDI_SPARK_STARTUP_TIMEOUT", "180"))

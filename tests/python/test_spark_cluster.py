@@ -20,6 +20,8 @@ from conftest import (
 )
 from test_spark_parity import PSEUDONYM_KEY
 
+from stedi.spark_cluster import ephemeral_ports
+
 # one test worker runs every Spark test: they share the session's Spark builds and cluster
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -48,6 +50,15 @@ def test_the_cluster_runs_on_loopback_in_separate_processes(spark_cluster: Spark
     assert listening and all(address.ip in loopback for address in listening), listening
     assert 6066 not in {address.port for address in listening}  # no REST server on its default
     assert state["thrift_port"] in {address.port for address in listening}
+    # the ports `up` chose: none from the range outgoing connections draw from
+    chosen = [
+        int(state["master_url"].rpartition(":")[2]),
+        state["master_webui"],
+        state["driver_ui"],
+        state["thrift_port"],
+        *state["worker_webuis"],
+    ]
+    assert len(set(chosen)) == 6 and not set(chosen) & set(ephemeral_ports()), chosen
     status = spark_cluster.master_status()
     assert status["aliveworkers"] == 2
     assert [worker["cores"] for worker in status["workers"]] == [1, 1]
