@@ -50,7 +50,7 @@ def privacy_unit_tests(manifest: Path) -> set[str] | None:
 
 def write_report(figures_json: str, html_path: str, key_origin: str, manifest: Path) -> str:
     """Writes <html_path> and the same figures as <name>.json, each atomically (a reader sees
-    the old report or the new one); returns the HTML path."""
+    the old report or the new one); returns the HTML file's absolute path."""
     figures = json.loads(figures_json)
     if any(test["tagged"] is None for test in figures["privacy_tests"]):
         tagged = privacy_unit_tests(manifest)
@@ -73,7 +73,7 @@ def write_report(figures_json: str, html_path: str, key_origin: str, manifest: P
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
-    return str(html_file)
+    return str(html_file.absolute())
 
 
 def number(value: int | None) -> str:
