@@ -176,13 +176,67 @@ def build_with_injected_fault(
     )
 
 
+# This worker's last parse of the project for each target and vars (set per session).
+PARSE_CACHE: Path | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    global PARSE_CACHE
+    PARSE_CACHE = tmp_path_factory.mktemp("dbt-parse")
+
+
+def _parse_files(args: list[str], env: dict[str, str]) -> tuple[Path, Path | None]:
+    """Where dbt saves its parse for this command, and this worker's copy for its target/vars."""
+    saved = Path(env.get("DBT_TARGET_PATH", "target")) / "partial_parse.msgpack"
+    if PARSE_CACHE is None or "--vars" not in args:
+        return saved, None
+    key = f"{env.get('STEDI_TARGET', 'local')}|{args[args.index('--vars') + 1]}"
+    return saved, PARSE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def in_root(args: list[str], env: dict[str, str]) -> tuple[list[str], dict[str, str], Path]:
+    """The arguments, environment and folder of a dbt command on the project, to run it from
+    the folder of its database.
+
+    dbt parses the whole project again (5 s) whenever the profile's connection values change,
+    and every test's database path does. Run from that folder with `--project-dir` and the
+    relative path ./stedi.duckdb, every test has one profile; target/ is seeded with this
+    worker's parse for the same target and vars, and dbt re-parses only the files whose
+    env_var() values differ (it checks all of that itself)."""
+    database = Path(env.get("STEDI_DUCKDB", ""))
+    if env.get("STEDI_TARGET", "local").startswith("spark") or not database.is_absolute():
+        return args, env, PROJECT_DIR
+    database.parent.mkdir(parents=True, exist_ok=True)
+    args = [*args, "--project-dir", str(PROJECT_DIR)]
+    env = dict(env, STEDI_DUCKDB=f"./{database.name}")
+    saved, cached = _parse_files(args, env)
+    if cached and cached.exists() and not saved.exists():
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, saved)
+    return args, env, database.parent
+
+
+def keep_parse(args: list[str], env: dict[str, str]) -> None:
+    """Keeps the parse of a command in_root() prepared, for the worker's next folders."""
+    saved, cached = _parse_files(args, env)
+    if cached and saved.exists() and not cached.exists():
+        shutil.copyfile(saved, cached)
+
+
 def dbt_command(
     args: list[str], env: dict[str, str], cwd: Path = PROJECT_DIR
 ) -> subprocess.CompletedProcess[str]:
     """One dbt command as a user types it, its output captured."""
-    return subprocess.run(
+    from_project = cwd == PROJECT_DIR
+    if from_project:
+        args, env, cwd = in_root(args, env)
+    result = subprocess.run(
         [str(BIN_DIR / "dbt"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
     )
+    if from_project and cwd != PROJECT_DIR:
+        keep_parse(args, env)
+    return result
 
 
 def run_dbt(
@@ -209,11 +263,15 @@ def build_watching(
 ) -> Build:
     """`build`, calling on_line(lines so far) after each line dbt prints (to act mid-build)."""
     root.mkdir(parents=True, exist_ok=True)
-    command = [str(BIN_DIR / "dbt"), "build", "--vars", f"{{consent_policy: {policy}}}"]
+    args, env, cwd = in_root(
+        ["build", "--vars", f"{{consent_policy: {policy}}}"],
+        dbt_environment(root, landing, **extra_env),
+    )
+    command = [str(BIN_DIR / "dbt"), *args]
     process = subprocess.Popen(
         command,
-        cwd=PROJECT_DIR,
-        env=dbt_environment(root, landing, **extra_env),
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

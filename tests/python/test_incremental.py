@@ -18,9 +18,9 @@ import duckdb
 import pytest
 from conftest import (
     BIN_DIR,
-    PROJECT_DIR,
     assert_succeeded,
     dbt_environment,
+    in_root,
     run_dbt,
 )
 
@@ -263,10 +263,13 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(
     batch_new_readings(landing)
     batch_consent_changes(landing)
     # killed right after the table committed its new lines
+    args, env, cwd = in_root(
+        ["build", "--vars", "{consent_policy: strict}"], dbt_environment(killed, folder, **key)
+    )
     process = subprocess.Popen(
-        [str(BIN_DIR / "dbt"), "build"],
-        cwd=PROJECT_DIR,
-        env=dbt_environment(killed, folder, **key),
+        [str(BIN_DIR / "dbt"), *args],
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
