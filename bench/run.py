@@ -15,11 +15,11 @@ with stedi.generate, then measures, each in its own process:
   over the landing JSON (no dbt, no per-line checks), on a database file with the build's
   memory limit and threads, writing the five trusted and curated tables as Parquet; its
   row counts beside the build's;
-- a build with nothing new: a second `dbt build` on the full build's database, the cost
+- a build with nothing new: another `dbt build` on the full build's database, the cost
   every build pays (dbt itself, every test, publishing);
 - an incremental build: after that, stedi.generate.generate_increment adds
   new files (1 % of the readings, 1 % of the customers re-exported with changed consent)
-  and a second `dbt build` runs on the same database; then `dbt build --full-refresh` on
+  and one more `dbt build` runs on the same database; then `dbt build --full-refresh` on
   the same landing data, and whether every trusted and curated relation is identical
   after both (an order-independent checksum: row count and sum of row hashes);
 - each dbt command after a `dbt parse` with the same settings (timed on its own), so it
@@ -416,11 +416,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
                 f"{rows['customer']:,} ({kinds['granted']} / {kinds['withdrawn']}"
                 f" / {kinds['moved']})"
             )
-        incremental_ratio = unchanged_ratio = build_anchor = identical = "–"
-        if unchanged and unchanged["returncode"] == 0 and build["returncode"] == 0:
-            unchanged_ratio = f"{unchanged['wall_s'] / build['wall_s']:.2f}"
-        if incremental and incremental["returncode"] == 0 and build["returncode"] == 0:
-            incremental_ratio = f"{incremental['wall_s'] / build['wall_s']:.2f}"
+        build_anchor = identical = "–"
         if incremental and "identical_to_full_refresh" in incremental:
             identical = "yes" if incremental["identical_to_full_refresh"] else "**no**"
         if anchor["returncode"] == 0 and build["returncode"] == 0:
@@ -432,12 +428,19 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         incremental_peak = f"{incremental['peak_rss_mb']:,} MB" if incremental else "–"
         lines.append(
             f"| {r['customers']:,} | {new_readings} | {changed} | {seconds(build)}"
-            f" | {seconds(unchanged)} | {unchanged_ratio} | {seconds(incremental)}"
-            f" | {incremental_ratio} | {seconds(full)} | {identical}"
+            f" | {seconds(unchanged)} | {share_of(unchanged, build)} | {seconds(incremental)}"
+            f" | {share_of(incremental, build)} | {seconds(full)} | {identical}"
             f" | {incremental_peak} | {seconds(anchor)} | {build_anchor}"
             f" | {anchor['peak_rss_mb']:,} MB | {same_rows} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def share_of(step: dict[str, Any] | None, whole: dict[str, Any]) -> str:
+    """step's wall time as a share of whole's, when both succeeded."""
+    if not step or step["returncode"] != 0 or whole["returncode"] != 0:
+        return "–"
+    return f"{step['wall_s'] / whole['wall_s']:.2f}"
 
 
 def seconds(step: dict[str, Any] | None) -> str:
