@@ -76,6 +76,8 @@ def test_make_run_generates_sample_data_builds_and_can_be_queried(tmp_path):
     )
     assert again.returncode == 0, again.stdout[-5000:] + again.stderr[-3000:]
     assert sorted(landing.rglob("*.json")) == files_before
+    # the four dbt commands of both runs parse the project once: a changed var would re-parse
+    assert (tmp_path / "logs" / "dbt.log").read_text().count("Unable to do partial parsing") == 1
 
 
 def test_docs_generate_and_serve_on_loopback(tmp_path, generated_landing):
