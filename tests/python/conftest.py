@@ -239,14 +239,16 @@ def dbt_command(
     return result
 
 
+def policy_vars(policy: str) -> list[str]:
+    """The --vars of a build under `policy`, as `make run` passes them."""
+    return ["--vars", f"{{consent_policy: {policy}}}"]
+
+
 def run_dbt(
     args: list[str], root: Path, landing: Path | str, policy: str = "strict", **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     root.mkdir(parents=True, exist_ok=True)
-    return dbt_command(
-        [*args, "--vars", f"{{consent_policy: {policy}}}"],
-        dbt_environment(root, landing, **extra_env),
-    )
+    return dbt_command([*args, *policy_vars(policy)], dbt_environment(root, landing, **extra_env))
 
 
 def build(landing: Path | str, root: Path, policy: str = "strict", **extra_env: str) -> Build:
@@ -264,8 +266,7 @@ def build_watching(
     """`build`, calling on_line(lines so far) after each line dbt prints (to act mid-build)."""
     root.mkdir(parents=True, exist_ok=True)
     args, env, cwd = in_root(
-        ["build", "--vars", f"{{consent_policy: {policy}}}"],
-        dbt_environment(root, landing, **extra_env),
+        ["build", *policy_vars(policy)], dbt_environment(root, landing, **extra_env)
     )
     command = [str(BIN_DIR / "dbt"), *args]
     process = subprocess.Popen(

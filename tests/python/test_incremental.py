@@ -21,6 +21,7 @@ from conftest import (
     assert_succeeded,
     dbt_environment,
     in_root,
+    policy_vars,
     run_dbt,
 )
 
@@ -264,7 +265,7 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(
     batch_consent_changes(landing)
     # killed right after the table committed its new lines
     args, env, cwd = in_root(
-        ["build", "--vars", "{consent_policy: strict}"], dbt_environment(killed, folder, **key)
+        ["build", *policy_vars("strict")], dbt_environment(killed, folder, **key)
     )
     process = subprocess.Popen(
         [str(BIN_DIR / "dbt"), *args],
