@@ -189,9 +189,10 @@ def parse_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 def _parse_files(args: list[str], env: dict[str, str]) -> tuple[Path, Path | None]:
     """Where dbt saves its parse for this command, and this worker's copy for its target/vars."""
     saved = Path(env.get("DBT_TARGET_PATH", "target")) / "partial_parse.msgpack"
-    if PARSE_CACHE is None or "--vars" not in args:
+    if PARSE_CACHE is None:
         return saved, None
-    key = f"{env.get('STEDI_TARGET', 'local')}|{args[args.index('--vars') + 1]}"
+    given_vars = args[args.index("--vars") + 1] if "--vars" in args else ""
+    key = f"{env.get('STEDI_TARGET', 'local')}|{given_vars}"
     return saved, PARSE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
 
 
