@@ -166,6 +166,16 @@ def node_times(results: list[dict[str, Any]]) -> dict[str, float]:
     return times
 
 
+def data_test_times(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Each data test's time, slowest first (where the summed "all tests" goes)."""
+    times = {
+        result["unique_id"].split(".")[2]: round(result["execution_time"], 3)
+        for result in results
+        if result["unique_id"].startswith("test.")
+    }
+    return dict(sorted(times.items(), key=lambda item: -item[1]))
+
+
 def nodes_running_at(results: list[dict[str, Any]], epoch: float) -> list[str]:
     """The nodes dbt was executing at that instant (to place the memory peak)."""
     running = []
@@ -208,6 +218,7 @@ def timed_dbt(command: list[str], run_env: dict[str, str], root: Path) -> dict[s
     if measured["returncode"] == 0:
         results = json.loads((root / "target" / "run_results.json").read_text())["results"]
         measured["nodes_s"] = node_times(results)
+        measured["data_tests_s"] = data_test_times(results)
         measured["nodes_at_peak"] = nodes_running_at(results, measured["peak_epoch"])
     return measured
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 from conftest import BIN_DIR, PROJECT_DIR
 
 
@@ -37,6 +38,9 @@ def test_bench_measures_floor_build_run_anchor_and_incremental_build(tmp_path):
         assert size[step]["wall_s"] > 0 and size[step]["peak_rss_mb"] > 0
     assert "accelerometer_landing_checked" in " ".join(size["duckdb"]["nodes_s"])
     assert size["duckdb"]["nodes_s"]["all tests"] > 0 and size["duckdb"]["parse_s"] > 0
+    each_test = size["duckdb"]["data_tests_s"]
+    assert "every_line_accounted_for" in each_test and "no_data_without_consent" in each_test
+    assert sum(each_test.values()) == pytest.approx(size["duckdb"]["nodes_s"]["all tests"], abs=0.1)
     assert isinstance(size["duckdb"]["nodes_at_peak"], list)
     assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert "| 200 |" in (out / "results.md").read_text()
