@@ -142,12 +142,14 @@ def ephemeral_ports() -> range:
     return range(low, high + 1)
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free now, outside the ephemeral range: a port from that range can be
-    taken by any outgoing connection between this check and Spark binding it (a Thrift
-    server once failed so, its UI port taken while the workers started)."""
+def free_ports(count: int, besides: set[int | None] = frozenset()) -> list[int]:
+    """Distinct ports free now, outside the ephemeral range and `besides`: a port from that
+    range can be taken by any outgoing connection between this check and Spark binding it
+    (a Thrift server once failed so, its UI port taken while the workers started)."""
     ephemeral = ephemeral_ports()
-    candidates = [port for port in range(10_000, 65_536) if port not in ephemeral]
+    candidates = [
+        port for port in range(10_000, 65_536) if port not in ephemeral and port not in besides
+    ]
     ports: list[int] = []
     for port in random.sample(candidates, len(candidates)):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -193,6 +195,22 @@ def log_tail(path: str, lines: int = 5) -> str:
 
 def setting(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
+
+
+def number_setting(
+    name: str, default: str, kind: type[int] | type[float] = int, most: float | None = None
+) -> Any:
+    """A positive number from the environment, or one clear line saying what is wrong."""
+    text = setting(name, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if value <= 0 or (most is not None and value > most):
+        what = "a whole number" if kind is int else "a number"
+        bounds = f" from 1 to {most:g}" if most is not None else " above 0"
+        raise ClusterError(f"{name}={text!r}: it must be {what}{bounds}.")
+    return value
 
 
 class Launcher:
@@ -364,10 +382,18 @@ def up() -> int:
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise ClusterError("Java is not installed: Spark needs Java 17 (`java` on PATH).")
-    workers = int(setting("STEDI_SPARK_WORKERS", "2"))
-    master_port, master_webui, driver_ui, free_thrift_port, *worker_webuis = free_ports(4 + workers)
-    requested_port = os.environ.get("STEDI_SPARK_PORT", "").strip()
-    thrift_port = int(requested_port) if requested_port else free_thrift_port
+    workers = number_setting("STEDI_SPARK_WORKERS", "2")
+    worker_cores = number_setting("STEDI_SPARK_WORKER_CORES", "1")
+    timeout = number_setting("STEDI_SPARK_STARTUP_TIMEOUT", "180", float)
+    requested_port = (
+        number_setting("STEDI_SPARK_PORT", "", most=65_535)
+        if setting("STEDI_SPARK_PORT", "")
+        else None
+    )
+    master_port, master_webui, driver_ui, free_thrift_port, *worker_webuis = free_ports(
+        4 + workers, besides={requested_port}
+    )
+    thrift_port = requested_port or free_thrift_port
     if requested_port and port_answers(thrift_port):
         raise ClusterError(
             f"STEDI_SPARK_PORT={thrift_port}: something already listens on {HOST}:{thrift_port}."
@@ -383,13 +409,12 @@ def up() -> int:
         thrift_port=thrift_port,
         driver_ui=driver_ui,
         workers=workers,
-        worker_cores=int(setting("STEDI_SPARK_WORKER_CORES", "1")),
+        worker_cores=worker_cores,
         worker_memory=worker_memory,
         executor_memory=setting("STEDI_SPARK_EXECUTOR_MEMORY", worker_memory),
         worker_webuis=worker_webuis,
     )
     write_state(state)
-    timeout = float(setting("STEDI_SPARK_STARTUP_TIMEOUT", "180"))
     launcher = Launcher(state, cluster_env(state))
     try:
         launcher.master()
@@ -430,7 +455,7 @@ def restart_workers(state: State, dead: list[Process]) -> int:
         f"{state.workers} alive workers at {state.status_json}",
         lambda: alive_workers(state) >= state.workers,
         state,
-        float(setting("STEDI_SPARK_STARTUP_TIMEOUT", "180")),
+        number_setting("STEDI_SPARK_STARTUP_TIMEOUT", "180", float),
     )
     print(f"Restarted {', '.join(p.name for p in dead)}. {describe(state)}.")
     return 0

@@ -20,7 +20,7 @@ from conftest import (
 )
 from test_spark_parity import PSEUDONYM_KEY
 
-from stedi.spark_cluster import ephemeral_ports
+from stedi.spark_cluster import ephemeral_ports, free_ports
 
 # one test worker runs every Spark test: they share the session's Spark builds and cluster
 pytestmark = pytest.mark.xdist_group("spark")
@@ -58,7 +58,7 @@ def test_the_cluster_runs_on_loopback_in_separate_processes(spark_cluster: Spark
         state["thrift_port"],
         *state["worker_webuis"],
     ]
-    assert len(set(chosen)) == 6 and not set(chosen) & set(ephemeral_ports()), chosen
+    assert len(set(chosen)) == len(chosen) and not set(chosen) & set(ephemeral_ports()), chosen
     status = spark_cluster.master_status()
     assert status["aliveworkers"] == 2
     assert [worker["cores"] for worker in status["workers"]] == [1, 1]
@@ -80,6 +80,42 @@ def test_a_second_up_says_the_cluster_is_running_and_starts_nothing(
     assert str(spark_cluster.state["thrift_port"]) in again.stdout
     assert spark_cluster.pids() == before
     assert spark_cluster.master_status()["aliveworkers"] == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "must_be"),
+    [
+        ("STEDI_SPARK_PORT", "abc", "a whole number from 1 to 65535"),
+        ("STEDI_SPARK_PORT", "70000", "a whole number from 1 to 65535"),
+        ("STEDI_SPARK_WORKERS", "two", "a whole number above 0"),
+        ("STEDI_SPARK_WORKER_CORES", "0", "a whole number above 0"),
+        ("STEDI_SPARK_STARTUP_TIMEOUT", "soon", "a number above 0"),
+    ],
+)
+def test_a_setting_that_is_not_a_number_is_one_clear_line(setting, value, must_be, tmp_path):
+    folder = tmp_path / "cluster"
+    result = subprocess.run(
+        [str(BIN_DIR / "python"), "-m", "stedi.spark_cluster", "up"],
+        cwd=PROJECT_DIR,
+        env=dbt_environment(
+            tmp_path, tmp_path, STEDI_SPARK_CLUSTER_DIR=str(folder), **{setting: value}
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"spark-cluster up: {setting}={value!r}: it must be {must_be}."
+    ]
+    assert not (folder / "state.json").exists()
+
+
+def test_the_ports_up_chooses_leave_out_the_thrift_port_asked_for():
+    asked = set(range(10_000, 65_536, 2))  # every even port, as if each had been asked for
+    chosen = free_ports(20, besides=asked)
+    assert len(set(chosen)) == 20
+    assert not set(chosen) & asked and not set(chosen) & set(ephemeral_ports())
 
 
 def free_port() -> int:
