@@ -15,6 +15,8 @@
   file)` removes every other data file from a published table's folder or S3 prefix.
 - `stedi_write_privacy_report(figures, path)` writes the privacy report the on-run-end
   hook computed (stedi/report_page.py), adding how the pseudonym key was provided.
+- `stedi_rules_fingerprint()`: a digest of the project's models, macros and settings, for
+  the incremental tables (macros/incremental/rebuild_changed_keys.sql).
 - With `config: {aws: true}` (the `s3` target): loads httpfs, gives DuckDB an S3 secret
   from the standard AWS credential chain (see stedi/aws.py), checks that the landing and
   lake buckets are reachable before anything runs, and registers
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import hashlib
 import os
 import re
 import zlib
@@ -43,6 +46,19 @@ from stedi import aws, erasure, extensions, keys, report_page
 def project_dir() -> Path:
     """The dbt project this build runs (--project-dir, else the working folder)."""
     return Path(getattr(get_flags(), "PROJECT_DIR", None) or os.getcwd()).resolve()
+
+
+def rules_fingerprint() -> str:
+    """A digest of the project's SQL and settings (every model and macro, dbt_project.yml).
+    The incremental tables fold it into each key's inputs: a changed rule rebuilds every key,
+    as --full-refresh would, instead of leaving rows built by the old rule."""
+    root = project_dir()
+    digest = hashlib.sha256()
+    files = [root / "dbt_project.yml", *root.glob("models/**/*.sql"), *root.glob("macros/**/*.sql")]
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def target_default(target: str, name: str) -> str:
@@ -192,6 +208,7 @@ class Plugin(BasePlugin):
             ("stedi_damaged_gzip", damaged_gzip, ["VARCHAR"]),
             ("stedi_replace_file", replace_file, ["VARCHAR", "VARCHAR"]),
             ("stedi_write_privacy_report", self._write_privacy_report, ["VARCHAR", "VARCHAR"]),
+            ("stedi_rules_fingerprint", rules_fingerprint, []),
             *erasure.duckdb_functions(),
         ]
         if self._aws:

@@ -5,7 +5,7 @@
 
     A model states what its rows of a key depend on as `key_inputs`: one row per key that
     may have rows, with columns `key` and `digest` (a hash of the key's landing readings,
-    its consent date, ...). The table keeps the key_inputs it was built from in
+    its consent date, ...); the project's rules are added to every digest. The table keeps the key_inputs it was built from in
     <table>__key_inputs, written in the transaction that writes the table, so a failed or
     killed build leaves the two in step and the next build compares against what the table
     really holds. A key whose inputs row appeared, disappeared or changed is rebuilt: its
@@ -96,7 +96,13 @@
 {% macro duckdb__prepare_keys_to_rebuild(key_column, key_inputs) %}
     {% if not writes_table() %}{{ return('') }}{% endif %}
     {% do take_spare_table() %}
-    {% do run_query("create or replace temp table " ~ current_key_inputs_table() ~ " as " ~ key_inputs) %}
+    {#- the rules a key was built by are among its inputs: a changed model or macro
+        rebuilds every key (stedi_rules_fingerprint, stedi/dbt_plugin.py) -#}
+    {% set rules = run_query("select stedi_rules_fingerprint()").columns[0].values()[0] %}
+    {% do run_query(
+        "create or replace temp table " ~ current_key_inputs_table() ~ " as
+        select key, hash(digest, '" ~ rules ~ "') as digest from (" ~ key_inputs ~ ") as key_inputs"
+    ) %}
     {% if not is_incremental() %}{{ return('') }}{% endif %}
     {% set built_from = load_relation(key_inputs_relation()) %}
     {% set built_from_sql = built_from if built_from is not none else

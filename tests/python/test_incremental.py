@@ -19,6 +19,7 @@ import pytest
 from conftest import (
     BIN_DIR,
     assert_succeeded,
+    build_with_injected_fault,
     dbt_environment,
     in_root,
     policy_vars,
@@ -300,3 +301,41 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(
     assert_succeeded(run_dbt(["build"], killed, folder, **key))
     assert_succeeded(run_dbt(["build", "--full-refresh"], rebuilt, folder, **key))
     assert relation_checksums(killed) == relation_checksums(rebuilt)
+
+
+def audit_checksum(root: Path, table: str) -> tuple:
+    with duckdb.connect(str(root / "stedi.duckdb"), read_only=True) as connection:
+        return connection.execute(f"select count(*), sum(hash(t)) from {table} as t").fetchone()
+
+
+def test_a_changed_rule_rebuilds_every_key(generated_landing, tmp_path):
+    """Rows kept per key were built by the rules of their time: a build after a rule
+    changes gives what a full rebuild by the new rule gives (here strict's consent boundary
+    moves a day later; unit tests, which pin the old boundary, are left out)."""
+    root = tmp_path / "lakehouse"
+    for _ in range(2):  # from the second publish on, a build starts from the spare
+        assert_succeeded(run_dbt(["build"], root, generated_landing))
+    before = audit_checksum(root, "trusted.accelerometer_trusted")
+    later_consent = (
+        "macros/consent/consent_rules.sql",
+        "' >= ' ~ research_consent_ms ~ ')'",
+        "' >= ' ~ research_consent_ms ~ ' + 86400000)'",
+    )
+    changed = build_with_injected_fault(
+        tmp_path / "changed", root, generated_landing, *later_consent
+    )
+    assert_succeeded(changed)
+    keys = re.search(
+        r"accelerometer_trusted: rebuilding the rows of (\d+) changed user_key values; (\d+) in all",
+        changed.stdout,
+    )
+    assert keys and keys[1] == keys[2], changed.stdout[-3000:]
+    rebuilt = tmp_path / "rebuilt"
+    assert_succeeded(
+        build_with_injected_fault(
+            tmp_path / "rebuilt-project", rebuilt, generated_landing, *later_consent
+        )
+    )
+    after = audit_checksum(root, "trusted_audit.accelerometer_trusted")
+    assert after == audit_checksum(rebuilt, "trusted_audit.accelerometer_trusted")
+    assert after != before
