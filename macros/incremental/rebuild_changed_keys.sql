@@ -5,11 +5,12 @@
 
     A model states what its rows of a key depend on as `key_inputs`: one row per key that
     may have rows, with columns `key` and `digest` (a hash of the key's landing readings,
-    its consent date, ...); the project's rules are added to every digest. The table keeps the key_inputs it was built from in
-    <table>__key_inputs, written in the transaction that writes the table, so a failed or
-    killed build leaves the two in step and the next build compares against what the table
-    really holds. A key whose inputs row appeared, disappeared or changed is rebuilt: its
-    rows are deleted (pre-hook) and the model's rows for it inserted.
+    its consent date, ...); the project's rules are added to every digest. The table keeps
+    the key_inputs it was built from in <table>__key_inputs, written in the transaction
+    that writes the table, so a failed or killed build leaves the two in step and the next
+    build compares against what the table really holds. A key whose inputs row appeared,
+    disappeared or changed is rebuilt: its rows are deleted (pre-hook) and the model's rows
+    for it inserted.
 -#}
 
 {#- Spark's Parquet tables cannot delete rows: the spark targets rebuild these tables in full. -#}
