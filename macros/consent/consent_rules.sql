@@ -26,6 +26,12 @@
     {{ policy_rule(strict='(' ~ device_owner_key ~ ' = ' ~ phone_user_key ~ ')', rubric='true') }}
 {%- endmacro %}
 
+{#- Whether the phone readings a device reading pairs with are its owner's only (strict):
+    the same rule as paired_with_owner, for choosing how a model is kept. -#}
+{% macro pairs_within_customer() -%}
+    {{ return(var('consent_policy') != 'rubric') }}
+{%- endmacro %}
+
 {#-
     The SQL of the policy in force; check_consent_policy has vetted its name. Never a bare
     name in parentheses: Spark reads `from t where (x)` as an alias `where` with columns.

@@ -95,7 +95,7 @@
 {% endmacro %}
 
 {% macro duckdb__prepare_keys_to_rebuild(key_column, key_inputs) %}
-    {% if not writes_table() %}{{ return('') }}{% endif %}
+    {% if not builds_per_key() %}{{ return('') }}{% endif %}
     {% do take_spare_table() %}
     {#- the rules a key was built by are among its inputs: a changed model or macro
         rebuilds every key (stedi_rules_fingerprint, stedi/dbt_plugin.py) -#}
@@ -133,18 +133,20 @@
 {% endmacro %}
 
 {% macro duckdb__is_rebuilt(key_column) %}
-    {% if not writes_table() or not is_incremental() %}
+    {% if not builds_per_key() or not is_incremental() %}
         {{ return('true') }}
     {% endif %}
     {{ return(key_column ~ " in (select key from " ~ changed_keys_table() ~ ")") }}
 {% endmacro %}
 
 {#-
-    Whether this node writes the table: not a unit test (the model on fixtures, no hooks),
-    nor `dbt compile`, `show` or `docs generate`, which render every key.
+    Whether this node builds an incremental table per key: not a table rebuilt in full
+    (Spark, or a policy whose rows do not split by key), not a unit test (the model on
+    fixtures, no hooks), nor `dbt compile`, `show` or `docs generate`, which render every key.
 -#}
-{% macro writes_table() %}
-    {{ return(execute and model.resource_type == 'model' and flags.WHICH in ['build', 'run', 'retry']) }}
+{% macro builds_per_key() %}
+    {{ return(execute and model.resource_type == 'model' and model.config.materialized == 'incremental'
+        and flags.WHICH in ['build', 'run', 'retry']) }}
 {% endmacro %}
 
 {#- Pre-hook, in the transaction that inserts the rebuilt keys: their old rows go. -#}
@@ -171,6 +173,8 @@
 {% endmacro %}
 
 {% macro duckdb__record_key_inputs() %}
+    {% if builds_per_key() %}
     create or replace table {{ key_inputs_relation() }} as
     select * from {{ current_key_inputs_table() }}
+    {% endif %}
 {% endmacro %}

@@ -242,10 +242,12 @@ def test_a_build_reads_only_new_and_changed_files(generated_landing, tmp_path):
     assert "accelerometer-day1.json" in log
     existing = [p.name for p in (folder / "accelerometer").iterdir() if "day1" not in p.name]
     assert not [name for name in existing if f"/{name}'" in log]
-    # the trusted readings are rebuilt for the eight customers with new readings only
-    rebuilt = dict(re.findall(r"(\w+_trusted): rebuilding the rows of (\d+) changed", log))
+    # the trusted readings and the ML data set are rebuilt for the eight customers with new
+    # readings only
+    rebuilt = dict(re.findall(r"(\w+): rebuilding the rows of (\d+) changed", log))
     assert rebuilt["accelerometer_trusted"] == "8"
     assert 0 < int(rebuilt["step_trainer_trusted"]) <= 8
+    assert rebuilt["machine_learning_curated"] == "8"
 
 
 @pytest.mark.parametrize(
