@@ -25,6 +25,7 @@ from conftest import (
     policy_vars,
     run_dbt,
 )
+from test_tests_can_fail import LOST_DEDUPLICATION
 
 from stedi.generate import generate
 
@@ -248,6 +249,28 @@ def test_a_build_reads_only_new_and_changed_files(generated_landing, tmp_path):
     assert rebuilt["accelerometer_trusted"] == "8"
     assert 0 < int(rebuilt["step_trainer_trusted"]) <= 8
     assert rebuilt["machine_learning_curated"] == "8"
+    # their grain tests read the keys rebuilt since the last publish
+    compiled = (root / "target" / "run").rglob("unique_combination_acceleromet*.sql")
+    assert "__published__key_inputs" in next(compiled).read_text()
+
+
+def test_keys_a_failed_build_rebuilt_are_tested_again(generated_landing, tmp_path):
+    """Tests of a table kept per key read the keys rebuilt since the last publish, not
+    since the last build: after a build whose grain test failed, the next build rebuilds
+    nothing and its test still reads those keys (here: every key, the rule changed)."""
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    first_file = min((landing / "accelerometer").iterdir())
+    shutil.copy(first_file, landing / "accelerometer" / "sent-again.json")
+    root = tmp_path / "lakehouse"
+    assert_succeeded(run_dbt(["build"], root, landing))
+    for attempt in ("first", "again"):
+        faulty = build_with_injected_fault(tmp_path / attempt, root, landing, *LOST_DEDUPLICATION)
+        assert "Failure in test unique_combination_accelerometer_trusted_" in faulty.stdout, (
+            attempt,
+            faulty.stdout[-3000:],
+        )
+    assert "accelerometer_trusted: rebuilding the rows of 0 changed" in faulty.stdout
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,14 @@ from conftest import BIN_DIR, assert_succeeded, build, copy_project_with_faults,
 T0 = 1_700_000_000_000  # 2023-11-14, inside the plausible range
 ACCELEROMETER = "models/intermediate/accelerometer_trusted.sql"
 STEP_TRAINER = "models/intermediate/step_trainer_trusted.sql"
+# de-duplication lost: identical re-sent lines become two readings
+LOST_DEDUPLICATION = (
+    ACCELEROMETER,
+    "count(*) as landing_copies\n    from consented_readings\n    group by customer_number, reading_ms, x, y, z",
+    "1 as landing_copies\n    from consented_readings",
+)
 FAULTS = [
-    # de-duplication lost: identical re-sent lines become two readings
-    (
-        ACCELEROMETER,
-        "count(*) as landing_copies\n    from consented_readings\n    group by customer_number, reading_ms, x, y, z",
-        "1 as landing_copies\n    from consented_readings",
-    ),
+    LOST_DEDUPLICATION,
     (
         STEP_TRAINER,
         "count(*) as landing_copies\n    from attributable_readings\n    group by serial_number, sensor_reading_ms, distance_from_object",
