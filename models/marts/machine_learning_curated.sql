@@ -80,7 +80,6 @@ accelerometer_trusted as (
         y,
         z
     from {{ ref('accelerometer_trusted') }}
-    where user_key in (select subjects.customer_key from subjects)
 
 ),
 
