@@ -42,10 +42,14 @@
     {{ return(folder.rstrip('/') ~ '/privacy-report' ~ policy_suffix() ~ '.html') }}
 {% endmacro %}
 
-{#- One number from a query, or none when a relation it reads was not built by this invocation. -#}
+{#- The numbers of a one-row query, or none for each when a relation it reads was not built by this invocation. -#}
+{% macro report_counts(sql, needs, built, columns=1) %}
+    {% for name in needs if name not in built %}{{ return([none] * columns) }}{% endfor %}
+    {{ return(run_query(sql).rows[0] | map('int') | list) }}
+{% endmacro %}
+
 {% macro report_count(sql, needs, built) %}
-    {% for name in needs if name not in built %}{{ return(none) }}{% endfor %}
-    {{ return(run_query(sql).columns[0].values()[0] | int) }}
+    {{ return(report_counts(sql, needs, built)[0]) }}
 {% endmacro %}
 
 {#- Whether a consent rule holds back anything under the policy in force (rubric renders `true`). -#}
@@ -106,28 +110,28 @@
             (select count(*) from {{ built.get('customer_records') }} where {{ current_record_only('is_current_record') }})
             - (select count(*) from {{ built.get('customer_trusted') }})
     {% endset %}
-    {% set no_consent_phone_sql %}
-        select count(*) from {{ built.get('accelerometer_landing') }} as readings
-        where not exists (
-            select 1 from {{ built.get('customer_trusted') }} as consenting
-            where consenting.customer_key = readings.user_key
-        )
+    {#- both phone figures in one pass over the biggest landing table -#}
+    {% set phone_exclusions_sql %}
+        select
+            count(*) filter (where consenting.customer_key is null),
+            count(*) filter (
+                where consenting.customer_key is not null
+                and not ({{ taken_after_consent('readings.reading_ms', 'consenting.research_consent_ms') }})
+            )
+        from {{ built.get('accelerometer_landing') }} as readings
+        left join (
+            select customer_key, max(research_consent_ms) as research_consent_ms
+            from {{ built.get('customer_trusted') }} group by customer_key
+        ) as consenting on readings.user_key = consenting.customer_key
     {% endset %}
+    {% set no_consent_phone, before_consent_phone = report_counts(
+        phone_exclusions_sql, ['accelerometer_landing', 'customer_trusted'], built, columns=2) %}
     {% set no_consent_device_sql %}
         select count(*) from {{ built.get('step_trainer_landing') }} as readings
         where not exists (
             select 1 from {{ built.get('customer_trusted') }} as consenting
             where consenting.serial_number = readings.serial_number
         )
-    {% endset %}
-    {% set before_consent_phone_sql %}
-        select count(*)
-        from {{ built.get('accelerometer_landing') }} as readings
-        inner join (
-            select customer_key, max(research_consent_ms) as research_consent_ms
-            from {{ built.get('customer_trusted') }} group by customer_key
-        ) as consenting on readings.user_key = consenting.customer_key
-        where not ({{ taken_after_consent('readings.reading_ms', 'consenting.research_consent_ms') }})
     {% endset %}
     {% set before_consent_device_sql %}
         select count(*)
@@ -155,12 +159,12 @@
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'customer records',
          'rows': report_count(no_consent_customers_sql, ['customer_records', 'customer_trusted'], built)},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'phone readings',
-         'rows': report_count(no_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], built)},
+         'rows': no_consent_phone},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'device readings',
          'rows': report_count(no_consent_device_sql, ['step_trainer_landing', 'customer_trusted'], built)},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
          'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'phone readings',
-         'rows': report_count(before_consent_phone_sql, ['accelerometer_landing', 'customer_trusted'], built)},
+         'rows': before_consent_phone},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
          'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'device readings',
          'rows': report_count(before_consent_device_sql, ['step_trainer_landing', 'customer_curated'], built)},
