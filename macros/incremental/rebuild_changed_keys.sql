@@ -123,6 +123,20 @@
         ~ " values; " ~ counts[1] ~ " in all", info=True) }}
 {% endmacro %}
 
+{#-
+    For key_inputs: per key, an order-independent digest of its rows in `rows` (a relation,
+    or a parenthesised query with an alias), so a row added, removed or changed changes it.
+-#}
+{% macro digest_per_key(rows, key_column, columns) -%}
+    (
+        select
+            {{ key_column }},
+            sum(hash({{ columns | join(', ') }})) as digest
+        from {{ rows }}
+        group by {{ key_column }}
+    )
+{%- endmacro %}
+
 {#- The condition on a key column that keeps the keys this build rebuilds ('true': all of them). -#}
 {% macro is_rebuilt(key_column) %}
     {{ return(adapter.dispatch('is_rebuilt', 'stedi')(key_column)) }}

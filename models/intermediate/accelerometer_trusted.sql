@@ -18,20 +18,15 @@
 {% endset %}
 
 {#- A customer's rows depend on their consent date and their landing readings only. -#}
-{% do prepare_keys_to_rebuild('user_key', key_inputs='
+{% set key_inputs %}
     select
         consenting.customer_key as key,
         hash(consenting.research_consent_ms, readings.digest) as digest
-    from (' ~ consenting_customers ~ ') as consenting
-    left join (
-        select
-            user_key,
-            sum(hash(reading_ms, x, y, z)) as digest
-        from ' ~ ref('accelerometer_landing') ~ '
-        group by user_key
-    ) as readings
+    from ({{ consenting_customers }}) as consenting
+    left join {{ digest_per_key(ref('accelerometer_landing'), 'user_key', ['reading_ms', 'x', 'y', 'z']) }} as readings
         on consenting.customer_key = readings.user_key
-') %}
+{% endset %}
+{% do prepare_keys_to_rebuild('user_key', key_inputs) %}
 
 with accelerometer_landing as (
 

@@ -17,22 +17,17 @@
 {% endset %}
 
 {#- A device's rows depend on its consent date, its number of owners and its landing readings. -#}
-{% do prepare_keys_to_rebuild('serial_number', key_inputs='
+{% set key_inputs %}
     select
         curated.serial_number as key,
         hash(curated.research_consent_ms, owners.current_owners, readings.digest) as digest
-    from (' ~ curated_devices ~ ') as curated
-    left join ' ~ ref('device_owners') ~ ' as owners
+    from ({{ curated_devices }}) as curated
+    left join {{ ref('device_owners') }} as owners
         on curated.serial_number = owners.serial_number
-    left join (
-        select
-            serial_number,
-            sum(hash(sensor_reading_ms, distance_from_object)) as digest
-        from ' ~ ref('step_trainer_landing') ~ '
-        group by serial_number
-    ) as readings
+    left join {{ digest_per_key(ref('step_trainer_landing'), 'serial_number', ['sensor_reading_ms', 'distance_from_object']) }} as readings
         on curated.serial_number = readings.serial_number
-') %}
+{% endset %}
+{% do prepare_keys_to_rebuild('serial_number', key_inputs) %}
 
 with step_trainer_landing as (
 

@@ -25,30 +25,30 @@
     A subject's rows depend on their pseudonym, their trusted phone readings and the trusted
     readings of the devices they own (the digests read the trusted tables, not their inputs).
 -#}
-{% do prepare_keys_to_rebuild('subject_id', key_inputs='
+{% set owned_device_readings %}
+    (
+        select
+            owners.owner_key,
+            readings.serial_number,
+            readings.sensor_reading_ms,
+            readings.distance_from_object
+        from {{ ref('step_trainer_trusted') }} as readings
+        inner join {{ ref('device_owners') }} as owners
+            on readings.serial_number = owners.serial_number
+    ) as owned_device_readings
+{% endset %}
+{% set key_inputs %}
     select
         subjects.subject_id as key,
         hash(phone.digest, devices.digest) as digest
-    from (' ~ subjects ~ ') as subjects
-    left join (
-        select
-            user_key,
-            sum(hash(reading_ms, x, y, z)) as digest
-        from ' ~ ref('accelerometer_trusted') ~ '
-        group by user_key
-    ) as phone
+    from ({{ subjects }}) as subjects
+    left join {{ digest_per_key(ref('accelerometer_trusted'), 'user_key', ['reading_ms', 'x', 'y', 'z']) }} as phone
         on subjects.customer_key = phone.user_key
-    left join (
-        select
-            owners.owner_key,
-            sum(hash(readings.serial_number, readings.sensor_reading_ms, readings.distance_from_object)) as digest
-        from ' ~ ref('step_trainer_trusted') ~ ' as readings
-        inner join ' ~ ref('device_owners') ~ ' as owners
-            on readings.serial_number = owners.serial_number
-        group by owners.owner_key
-    ) as devices
+    left join {{ digest_per_key(owned_device_readings, 'owner_key',
+        ['serial_number', 'sensor_reading_ms', 'distance_from_object']) }} as devices
         on subjects.customer_key = devices.owner_key
-') %}
+{% endset %}
+{% do prepare_keys_to_rebuild('subject_id', key_inputs) %}
 
 with subjects as (
 
