@@ -26,10 +26,16 @@
     {{ policy_rule(strict='(' ~ device_owner_key ~ ' = ' ~ phone_user_key ~ ')', rubric='true') }}
 {%- endmacro %}
 
-{#- Whether the phone readings a device reading pairs with are its owner's only (strict):
-    the same rule as paired_with_owner, for choosing how a model is kept. -#}
+{#- Whether a rule, rendered with placeholder arguments, holds anything back under the
+    policy in force (a rule that does not apply renders `true`). -#}
+{% macro rule_applies(rendered_rule) -%}
+    {{ return(rendered_rule | trim != 'true') }}
+{%- endmacro %}
+
+{#- Whether a device reading pairs with its owner's phone readings only (paired_with_owner),
+    so a subject's machine-learning rows depend on that subject alone. -#}
 {% macro pairs_within_customer() -%}
-    {{ return(var('consent_policy') != 'rubric') }}
+    {{ return(rule_applies(paired_with_owner('device_owner', 'phone_user'))) }}
 {%- endmacro %}
 
 {#-

@@ -52,11 +52,6 @@
     {{ return(report_counts(sql, needs, built)[0]) }}
 {% endmacro %}
 
-{#- Whether a consent rule holds back anything under the policy in force (rubric renders `true`). -#}
-{% macro report_rule_applies(rendered_rule) %}
-    {{ return(rendered_rule | trim != 'true') }}
-{% endmacro %}
-
 {% macro privacy_report_figures(results) %}
     {#- the relations this invocation built, by model name (audit schemas for trusted/curated) -#}
     {% set built = {} %}
@@ -93,7 +88,7 @@
         {'step': 'consenting', 'label': 'consenting to research',
          'count': report_count("select count(distinct customer_key) from " ~ built.get('customer_trusted'), ['customer_trusted'], built)},
         {'step': 'with_readings', 'label': 'with phone readings'
-            ~ (' at or after consent' if report_rule_applies(taken_after_consent('r', 'c')) else ''),
+            ~ (' at or after consent' if rule_applies(taken_after_consent('r', 'c')) else ''),
          'count': report_count("select count(distinct customer_key) from " ~ built.get('customer_curated'), ['customer_curated'], built)},
         {'step': 'in_ml_data_set', 'label': 'in the machine-learning data set',
          'count': report_count("select count(distinct subject_id) from " ~ built.get('machine_learning_curated'), ['machine_learning_curated'], built)},
@@ -154,7 +149,7 @@
     {% endset %}
     {% set exclusions = [
         {'rule': 'current_record_only', 'label': 'superseded customer records (a later record decides)',
-         'applies': report_rule_applies(current_record_only('x')), 'unit': 'customer records',
+         'applies': rule_applies(current_record_only('x')), 'unit': 'customer records',
          'rows': report_count(superseded_sql, ['customer_records'], built)},
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'customer records',
          'rows': report_count(no_consent_customers_sql, ['customer_records', 'customer_trusted'], built)},
@@ -163,16 +158,16 @@
         {'rule': 'no_consent', 'label': 'no research consent', 'applies': true, 'unit': 'device readings',
          'rows': report_count(no_consent_device_sql, ['step_trainer_landing', 'customer_trusted'], built)},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
-         'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'phone readings',
+         'applies': rule_applies(taken_after_consent('r', 'c')), 'unit': 'phone readings',
          'rows': before_consent_phone},
         {'rule': 'taken_after_consent', 'label': 'taken before consent',
-         'applies': report_rule_applies(taken_after_consent('r', 'c')), 'unit': 'device readings',
+         'applies': rule_applies(taken_after_consent('r', 'c')), 'unit': 'device readings',
          'rows': report_count(before_consent_device_sql, ['step_trainer_landing', 'customer_curated'], built)},
         {'rule': 'device_has_one_owner', 'label': 'unattributed device (several current owners)',
-         'applies': report_rule_applies(device_has_one_owner('n')), 'unit': 'device readings',
+         'applies': rule_applies(device_has_one_owner('n')), 'unit': 'device readings',
          'rows': report_count("select count(*) from " ~ built.get('step_trainer_unattributed'), ['step_trainer_unattributed'], built)},
         {'rule': 'paired_with_owner', 'label': "cross-customer pairs the course's join would have made",
-         'applies': report_rule_applies(paired_with_owner('o', 'u')), 'unit': 'reading pairs',
+         'applies': rule_applies(paired_with_owner('o', 'u')), 'unit': 'reading pairs',
          'rows': report_count(cross_customer_sql, ['step_trainer_trusted', 'device_owners', 'accelerometer_trusted'], built)},
     ] %}
 
