@@ -178,32 +178,35 @@ valid_reading = st.builds(
 )
 
 
+random_file = st.lists(st.tuples(st.booleans(), valid_reading, garbage), min_size=1, max_size=40)
+
+
+# A build costs far more than its lines: each example puts three random files in one build.
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(lines=st.lists(st.tuples(st.booleans(), valid_reading, garbage), min_size=1, max_size=40))
+@given(files=st.lists(random_file, min_size=3, max_size=3))
 def test_random_garbage_never_breaks_the_build_and_every_line_is_accounted_for(
-    lines, tmp_path_factory
+    files, tmp_path_factory
 ):
     root = tmp_path_factory.mktemp("property")
     landing = root / "landing"
     write_bad_landing(landing)
-    content = [valid if is_valid else junk for is_valid, valid, junk in lines]
-    data = b"\n".join(content)
-    (landing / "accelerometer" / "accelerometer-random.json").write_bytes(data)
+    contents = {}
+    for index, lines in enumerate(files):
+        name = f"accelerometer-random-{index}.json"
+        contents[name] = [valid if is_valid else junk for is_valid, valid, junk in lines]
+        (landing / "accelerometer" / name).write_bytes(b"\n".join(contents[name]))
     result = build(landing, root / "build")
     assert_succeeded(result)
     found = placements(result)
-    random_file = {
-        number: outcome
-        for (_, file, number), outcome in found.items()
-        if file == "accelerometer-random.json"
-    }
-    # a final empty line is no line: "a\n" holds one line, an empty file none
-    assert sorted(random_file) == list(range(1, len(data.splitlines()) + 1))
-    for number, (is_valid, _, _) in enumerate(lines, start=1):
-        if is_valid:
-            assert random_file[number] == ACCEPTED, (number, content[number - 1])
+    for (name, content), lines in zip(contents.items(), files, strict=True):
+        in_file = {number: outcome for (_, file, number), outcome in found.items() if file == name}
+        # a final empty line is no line: "a\n" holds one line, an empty file none
+        assert sorted(in_file) == list(range(1, len(b"\n".join(content).splitlines()) + 1))
+        for number, (is_valid, _, _) in enumerate(lines, start=1):
+            if is_valid:
+                assert in_file[number] == ACCEPTED, (name, number, content[number - 1])
 
 
 def test_missing_landing_folder_is_one_clear_line(tmp_path):
