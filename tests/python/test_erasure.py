@@ -288,8 +288,12 @@ def published_subject_ids(root: Path) -> set[str]:
     return {row[0] for row in rows}
 
 
-def erasure_proof(tmp_path: Path, original: Path, erased_keys: list[str], in_ml: bool) -> None:
-    """Erase `erased_keys`, build, and look for them; `in_ml`: one of them is in the ML data set before."""
+def erasure_proof(
+    tmp_path: Path, original: Path, erased_keys: list[str], in_ml: bool, export_again: bool
+) -> None:
+    """Erase `erased_keys`, build, and look for them; `in_ml`: one of them is in the ML data
+    set before; `export_again`: then a later export still holds them (the suppression does
+    not depend on the data: one proof of it is enough)."""
     landing = tmp_path / "landing"
     shutil.copytree(original, landing)
     found = customers(original)
@@ -382,6 +386,8 @@ def erasure_proof(tmp_path: Path, original: Path, erased_keys: list[str], in_ml:
             expected.database, relation
         ), relation
 
+    if not export_again:
+        return
     # an erased customer does not come back: a later export that still holds them
     for path in sorted((original / "customer").iterdir()):
         shutil.copy(path, landing / "customer" / f"later-{path.name}")
@@ -399,7 +405,7 @@ def erasure_proof(tmp_path: Path, original: Path, erased_keys: list[str], in_ml:
 
 def test_erasure_of_three_course_customers(tmp_path):
     original = require_course_data(COURSE_V1)
-    erasure_proof(tmp_path, original, pick_customers(original), in_ml=False)
+    erasure_proof(tmp_path, original, pick_customers(original), in_ml=False, export_again=True)
 
 
 def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, generated_landing):
@@ -428,7 +434,7 @@ def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, g
     reference = reference_landing(original, tmp_path / "check", {key})
     assert any(count for name, count in reference.items() if name.startswith("step_trainer/"))
     assert reference["accelerometer/later.json"] == 1
-    erasure_proof(tmp_path, original, [key], in_ml=True)
+    erasure_proof(tmp_path, original, [key], in_ml=True, export_again=False)
 
 
 # --- the s3 target: moto with bucket versioning on ----------------------------------------
