@@ -15,8 +15,9 @@ with stedi.generate, then measures, each in its own process:
   over the landing JSON (no dbt, no per-line checks), on a database file with the build's
   memory limit and threads, writing the five trusted and curated tables as Parquet; its
   row counts beside the build's;
-- a build with nothing new: another `dbt build` on the full build's database, the cost
-  every build pays (dbt itself, every test, publishing);
+- a build with nothing new: the third `dbt build` on the full build's database (the second,
+  which has no spare of the tables kept per key yet, is timed apart), the cost every build
+  pays (dbt itself, every test, publishing);
 - an incremental build: after that, stedi.generate.generate_increment adds
   new files (1 % of the readings, 1 % of the customers re-exported with changed consent)
   and one more `dbt build` runs on the same database; then `dbt build --full-refresh` on
@@ -259,10 +260,17 @@ def run_incremental(
 ) -> dict[str, Any]:
     """Time `dbt build` on the full build's database with nothing new (what every build costs),
     add the increment to the landing data, time `dbt build` again and compare it with
-    `dbt build --full-refresh` on the same landing data."""
+    `dbt build --full-refresh` on the same landing data.
+
+    The second build has no spare of the tables kept per key yet and rebuilds them in full
+    (docs/incremental.md): it is timed apart, and "nothing new" is the third, as every later
+    day's build runs."""
+    second = timed_dbt(["build"], run_env, root)
+    if second["returncode"] != 0:
+        return {"second_build": second}
     unchanged = timed_dbt(["build"], run_env, root)
     if unchanged["returncode"] != 0:
-        return {"unchanged": unchanged}
+        return {"second_build": second, "unchanged": unchanged}
     unchanged["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
     began = time.perf_counter()
     increment = generate_increment(landing, seed=args.seed, fraction=args.increment_fraction)
@@ -276,6 +284,7 @@ def run_incremental(
             },
             "consent_changes": increment["changes"],
         },
+        "second_build": second,
         "unchanged": unchanged,
     }
     incremental = timed_dbt(["build"], run_env, root)
@@ -398,8 +407,9 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        'Incremental builds and anchor, same run. "Nothing new" is a second `dbt build` on the'
-        " full build's database with no new landing file: what every build costs (dbt itself,"
+        'Incremental builds and anchor, same run. "Nothing new" is the third `dbt build` on the'
+        " full build's database with no new landing file (the second rebuilds the tables kept"
+        " per key in full, as it has no spare of them yet): what every build costs (dbt itself,"
         " every test, publishing). The incremental build is the next `dbt build`, after new"
         " files holding the share of readings and customers below; the full refresh is"
         " `dbt build --full-refresh` on the same grown landing data,"

@@ -57,7 +57,8 @@ def test_bench_measures_floor_build_run_anchor_and_incremental_build(tmp_path):
     assert {name: built[name]["rows"] for name in anchor["rows"]} == anchor["rows"]
     assert all(rows > 0 for rows in anchor["rows"].values())
 
-    # a build with nothing new changes nothing
+    # builds with nothing new change nothing: the second (no spare yet), and the third
+    assert size["second_build"]["returncode"] == 0 and size["second_build"]["wall_s"] > 0
     assert size["unchanged"]["returncode"] == 0 and size["unchanged"]["relations"] == built
 
     # the incremental build: new files (1 % of the readings, 2 re-exported customers), then
