@@ -274,30 +274,10 @@ def test_keys_a_failed_build_rebuilt_are_tested_again(generated_landing, tmp_pat
     assert "accelerometer_trusted: rebuilding the rows of 0 changed" in faulty.stdout
 
 
-@pytest.mark.parametrize(
-    "killed_after",
-    [
-        "OK created sql incremental model landing.",
-        # its new rows committed to the audit table, nothing published
-        "OK created sql incremental model trusted_audit.accelerometer_trusted",
-    ],
-)
-def test_a_build_killed_mid_way_leaves_the_next_build_exact(
-    killed_after, generated_landing, tmp_path
-):
-    folder = tmp_path / "landing"
-    shutil.copytree(generated_landing, folder)
-    landing = Landing(folder)
-    key = {"STEDI_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key")}
-    killed, rebuilt = tmp_path / "killed", tmp_path / "rebuilt"
-    assert_succeeded(run_dbt(["build"], killed, folder, **key))
-    published = relation_checksums(killed)
-
-    batch_new_readings(landing)
-    batch_consent_changes(landing)
-    # killed right after the table committed its new lines
+def start_killed_build(root: Path, landing: Path, key: dict[str, str], killed_after: str) -> None:
+    """`dbt build`, killed with SIGKILL (kill -9) right after dbt prints `killed_after`."""
     args, env, cwd = in_root(
-        ["build", *policy_vars("strict")], dbt_environment(killed, folder, **key)
+        ["build", *policy_vars("strict")], dbt_environment(root, landing, **key)
     )
     process = subprocess.Popen(
         [str(BIN_DIR / "dbt"), *args],
@@ -314,15 +294,36 @@ def test_a_build_killed_mid_way_leaves_the_next_build_exact(
             os.killpg(process.pid, signal.SIGKILL)
             break
     process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
-    assert (
-        relation_checksums(killed).items()
-        >= {
-            name: value
-            for name, value in published.items()
-            if name.split(".")[0] in ("trusted", "curated")
-        }.items()
-    ), "the killed build changed what consumers see"
+    assert process.returncode == -signal.SIGKILL, f"the build ended before {killed_after!r}"
+
+
+def test_builds_killed_mid_way_leave_the_next_build_exact(generated_landing, tmp_path):
+    """Two kills in a row, then a build that finishes: after the landing tables committed
+    their new lines, then (in the next build) after accelerometer_trusted committed its
+    rebuilt keys to the audit table. Consumers see the published build throughout, and the
+    build that finishes equals a full rebuild."""
+    folder = tmp_path / "landing"
+    shutil.copytree(generated_landing, folder)
+    landing = Landing(folder)
+    key = {"STEDI_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key")}
+    killed, rebuilt = tmp_path / "killed", tmp_path / "rebuilt"
+    assert_succeeded(run_dbt(["build"], killed, folder, **key))
+    published = {
+        name: value
+        for name, value in relation_checksums(killed).items()
+        if name.split(".")[0] in ("trusted", "curated")
+    }
+
+    batch_new_readings(landing)
+    batch_consent_changes(landing)
+    for killed_after in (
+        "OK created sql incremental model landing.",
+        "OK created sql incremental model trusted_audit.accelerometer_trusted",
+    ):
+        start_killed_build(killed, folder, key, killed_after)
+        assert relation_checksums(killed).items() >= published.items(), (
+            f"the build killed after {killed_after!r} changed what consumers see"
+        )
 
     assert_succeeded(run_dbt(["build"], killed, folder, **key))
     assert_succeeded(run_dbt(["build", "--full-refresh"], rebuilt, folder, **key))
