@@ -192,18 +192,20 @@ def test_random_garbage_never_breaks_the_build_and_every_line_is_accounted_for(
     root = tmp_path_factory.mktemp("property")
     landing = root / "landing"
     write_bad_landing(landing)
-    contents = {}
+    written = []
     for index, lines in enumerate(files):
         name = f"accelerometer-random-{index}.json"
-        contents[name] = [valid if is_valid else junk for is_valid, valid, junk in lines]
-        (landing / "accelerometer" / name).write_bytes(b"\n".join(contents[name]))
+        content = [valid if is_valid else junk for is_valid, valid, junk in lines]
+        data = b"\n".join(content)
+        (landing / "accelerometer" / name).write_bytes(data)
+        written.append((name, lines, content, data))
     result = build(landing, root / "build")
     assert_succeeded(result)
     found = placements(result)
-    for (name, content), lines in zip(contents.items(), files, strict=True):
+    for name, lines, content, data in written:
         in_file = {number: outcome for (_, file, number), outcome in found.items() if file == name}
         # a final empty line is no line: "a\n" holds one line, an empty file none
-        assert sorted(in_file) == list(range(1, len(b"\n".join(content).splitlines()) + 1))
+        assert sorted(in_file) == list(range(1, len(data.splitlines()) + 1))
         for number, (is_valid, _, _) in enumerate(lines, start=1):
             if is_valid:
                 assert in_file[number] == ACCEPTED, (name, number, content[number - 1])
