@@ -159,9 +159,14 @@
     from {{ source('landing', source_name) }}
 {%- endmacro %}
 
-{#- A JSON key of a landing line, trimmed and case-folded as customer_landing does; null when the line is no JSON. -#}
+{#- A key of a landing line as the landing checks read it (any capitalisation); null when the line is no JSON object. -#}
+{% macro erasure_json_text(document, key) -%}
+    try({{ json_text_any_case(document, key) }})
+{%- endmacro %}
+
+{#- An e-mail of a landing line, trimmed and case-folded as customer_landing does. -#}
 {% macro erasure_json_key(document, key) -%}
-    lower(trim(try(json_extract_string({{ document }}, {{ sql_string('$.' ~ key) }}))))
+    lower(trim({{ erasure_json_text(document, key) }}))
 {%- endmacro %}
 
 {#-
@@ -227,8 +232,8 @@
             source_file,
             line,
             {{ erasure_json_key('document', 'email') }} as customer_key,
-            try(json_extract_string(document, '$.serialNumber')) as serial_number,
-            try_cast(try(json_extract_string(document, '$.lastUpdateDate')) as double) as last_update_ms
+            {{ erasure_json_text('document', 'serialNumber') }} as serial_number,
+            try_cast({{ erasure_json_text('document', 'lastUpdateDate') }} as double) as last_update_ms
         from ({{ erasure_source_lines('customer') }})
     {% endcall %}
     {% call statement('erased_customer_keys', auto_begin=False) %}
@@ -268,7 +273,7 @@
         ('accelerometer', erasure_source_lines('accelerometer'), 'erased_customer_keys',
             erasure_json_key('lines.document', 'user') ~ ' = structural.customer_key'),
         ('step_trainer', erasure_source_lines('step_trainer'), 'erased_devices',
-            "try(json_extract_string(lines.document, '$.serialNumber')) = structural.serial_number"),
+            erasure_json_text('lines.document', 'serialNumber') ~ ' = structural.serial_number'),
     ] %}
     {% if requests_landed %}
         {% do sources.append(('erasure_request', erasure_source_lines('erasure_request'), 'erasure_requests',

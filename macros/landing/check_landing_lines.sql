@@ -149,6 +149,24 @@ from checked_lines
 {% endmacro %}
 
 {#-
+    DuckDB: the JSON path of the first key of a document that is `key` in any capitalisation
+    (the landing checks read `Email` as `email`; so does the erasure).
+-#}
+{% macro json_path_any_case(document, key) -%}
+    '$."' || replace(list_filter(
+        json_keys({{ document }}), json_key -> lower(json_key) = {{ sql_string(key | lower) }}
+    )[1], '"', '\"') || '"'
+{%- endmacro %}
+
+{#- DuckDB: the text of `key` in a document, the exact key first, then any capitalisation of it. -#}
+{% macro json_text_any_case(document, key) -%}
+    coalesce(
+        json_extract_string({{ document }}, {{ sql_string('$."' ~ key ~ '"') }}),
+        json_extract_string({{ document }}, {{ json_path_any_case(document, key) }})
+    )
+{%- endmacro %}
+
+{#-
     DuckDB. Fast path: one typed parse per line (numbers as DOUBLE, so a fraction where an
     integer belongs is seen). Only lines the fast parse cannot vouch for take the exact
     path, which reads every value as text: an expected key left empty (not JSON, not an
@@ -242,12 +260,7 @@ raw_values as (
             when text_values is null then null
             when text_values[{{ sql_string(field.key) }}] is not null
                 then text_values[{{ sql_string(field.key) }}]
-            else json_extract_string(
-                document,
-                '$."' || replace(list_filter(
-                    json_keys(document), json_key -> lower(json_key) = {{ sql_string(field.key | lower) }}
-                )[1], '"', '\"') || '"'
-            )
+            else json_extract_string(document, {{ json_path_any_case('document', field.key) }})
         end as raw_{{ field.column }},
         {%- endfor %}
         needs_exact_check and document_problem is null as has_raw_values

@@ -77,6 +77,14 @@ def record(line: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def field(row: dict, key: str) -> object:
+    """`key` of a landing record as the build reads it: the exact key, else the first key
+    that equals it ignoring case."""
+    if row.get(key) is not None:
+        return row[key]
+    return next((value for name, value in row.items() if name.lower() == key.lower()), None)
+
+
 def key_of(value: object) -> str | None:
     return value.strip().lower() if isinstance(value, str) else None
 
@@ -91,19 +99,19 @@ def customers(landing: Path) -> dict[str, dict]:
     for path in sorted((landing / "customer").iterdir()):
         for line in lines_of(path):
             row = record(line)
-            key = key_of(row.get("email"))
+            key = key_of(field(row, "email"))
             if not key:
                 continue
             customer = found.setdefault(key, {"records": [], "readings": 0})
             customer["records"].append(row)
     for path in sorted((landing / "accelerometer").iterdir()):
         for line in lines_of(path):
-            key = key_of(record(line).get("user"))
+            key = key_of(field(record(line), "user"))
             if key in found:
                 found[key]["readings"] += 1
     for customer in found.values():
         customer["current"] = max(
-            customer["records"], key=lambda row: row.get("lastUpdateDate") or 0
+            customer["records"], key=lambda row: field(row, "lastUpdateDate") or 0
         )
     return found
 
@@ -111,7 +119,7 @@ def customers(landing: Path) -> dict[str, dict]:
 def device_owners(found: dict[str, dict]) -> dict[str, set[str]]:
     owners: dict[str, set[str]] = {}
     for key, customer in found.items():
-        owners.setdefault(customer["current"].get("serialNumber"), set()).add(key)
+        owners.setdefault(field(customer["current"], "serialNumber"), set()).add(key)
     return owners
 
 
@@ -169,9 +177,9 @@ def reference_landing(original: Path, reference: Path, erased: set[str]) -> dict
         for line in lines_of(path):
             row = record(line)
             if (
-                (source == "customer" and key_of(row.get("email")) in erased)
-                or (source == "accelerometer" and key_of(row.get("user")) in erased)
-                or (source == "step_trainer" and row.get("serialNumber") in gone_devices)
+                (source == "customer" and key_of(field(row, "email")) in erased)
+                or (source == "accelerometer" and key_of(field(row, "user")) in erased)
+                or (source == "step_trainer" and field(row, "serialNumber") in gone_devices)
                 or any(text in line.lower() for text in quoted)
             ):
                 continue
@@ -388,9 +396,23 @@ def erasure_proof(
 
     if not export_again:
         return
-    # an erased customer does not come back: a later export that still holds them
+    # an erased customer does not come back: a later export that still holds them, and
+    # holds them again under keys in another capitalisation (the build reads those too)
     for path in sorted((original / "customer").iterdir()):
         shutil.copy(path, landing / "customer" / f"later-{path.name}")
+    (landing / "customer" / "later-other-case.json").write_text(
+        "".join(
+            json.dumps({name[0].upper() + name[1:]: value for name, value in current.items()})
+            + "\n"
+            for current in (found[key]["current"] for key in erased_keys)
+        )
+    )
+    (landing / "accelerometer" / "later-other-case.json").write_text(
+        "".join(
+            json.dumps({"User": email, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0}) + "\n"
+            for email in emails
+        )
+    )
     again = make(["run"], root, landing)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
     assert byte_hits(files_under(landing, root), emails + names) == []
@@ -431,9 +453,18 @@ def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, g
         + json.dumps({"contact": other, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0})
         + "\n"
     )
+    # and a device reading whose serial number is under another capitalisation of its key
+    serial = found[key]["current"]["serialNumber"]
+    (original / "step_trainer" / "later.json").write_text(
+        json.dumps(
+            {"sensorReadingTime": 1655564444103, "SerialNumber": serial, "distanceFromObject": 9}
+        )
+        + "\n"
+    )
     reference = reference_landing(original, tmp_path / "check", {key})
     assert any(count for name, count in reference.items() if name.startswith("step_trainer/"))
     assert reference["accelerometer/later.json"] == 1
+    assert reference["step_trainer/later.json"] == 1
     erasure_proof(tmp_path, original, [key], in_ml=True, export_again=False)
 
 
