@@ -6,6 +6,14 @@
     in the models.
 -#}
 
+{#-
+    Both policies: a customer's records, latest first. The first is the current record
+    (customer_records; the erasure finds a device's current owners by it too).
+-#}
+{% macro latest_record_first(line_number='line_number') -%}
+    last_update_ms desc, source_file desc, {{ line_number }} desc
+{%- endmacro %}
+
 {#- Which customer records speak for a customer: strict, the current record only. -#}
 {% macro current_record_only(is_current_record) -%}
     {{ policy_rule(strict=is_current_record, rubric='true') }}

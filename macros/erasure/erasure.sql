@@ -231,10 +231,13 @@
         select
             source_file,
             line,
-            {{ erasure_json_key('document', 'email') }} as customer_key,
-            {{ erasure_json_text('document', 'serialNumber') }} as serial_number,
-            try_cast({{ erasure_json_text('document', 'lastUpdateDate') }} as double) as last_update_ms
+            {{ erasure_json_key('document', 'email') }} as customer_key
         from ({{ erasure_source_lines('customer') }})
+    {% endcall %}
+    {#- the records the landing checks accept, in the order of their files' lines -#}
+    {% call statement('erasure_checked_customers', auto_begin=False) %}
+        create or replace temp table erasure_checked_customers as
+        {{ check_landing_lines(source('landing', 'customer'), landing_fields('customer')) }}
     {% endcall %}
     {% call statement('erased_customer_keys', auto_begin=False) %}
         create or replace temp table erased_customer_keys as
@@ -253,11 +256,11 @@
     {% call statement('erased_devices', auto_begin=False) %}
         create or replace temp table erased_devices as
         with current_records as (
-            select customer_key, serial_number
-            from erasure_customer_lines
-            where customer_key is not null and serial_number is not null
+            select lower(trim(email)) as customer_key, serial_number
+            from erasure_checked_customers
+            where rejection_reason is null
             qualify row_number() over (
-                partition by customer_key order by last_update_ms desc nulls last, source_file desc
+                partition by lower(trim(email)) order by {{ latest_record_first('rowid') }}
             ) = 1
         )
 

@@ -110,16 +110,27 @@ def customers(landing: Path) -> dict[str, dict]:
             if key in found:
                 found[key]["readings"] += 1
     for customer in found.values():
+        # the latest accepted record; of equals, the one that landed last
         customer["current"] = max(
-            customer["records"], key=lambda row: field(row, "lastUpdateDate") or 0
+            reversed([row for row in customer["records"] if accepted(row)] or customer["records"]),
+            key=lambda row: field(row, "lastUpdateDate") or 0,
         )
     return found
+
+
+def accepted(record: dict) -> bool:
+    """Whether the landing checks accept a customer record, as far as these tests' records
+    need: the required keys there, e-mail and serial number texts, the dates whole numbers."""
+    return all(isinstance(field(record, key), str) for key in ("email", "serialNumber")) and all(
+        type(field(record, key)) is int for key in ("registrationDate", "lastUpdateDate")
+    )
 
 
 def device_owners(found: dict[str, dict]) -> dict[str, set[str]]:
     owners: dict[str, set[str]] = {}
     for key, customer in found.items():
-        owners.setdefault(field(customer["current"], "serialNumber"), set()).add(key)
+        if accepted(customer["current"]):
+            owners.setdefault(field(customer["current"], "serialNumber"), set()).add(key)
     return owners
 
 
@@ -453,8 +464,21 @@ def test_erasure_removes_the_readings_of_a_device_its_only_owner_had(tmp_path, g
         + json.dumps({"contact": other, "timestamp": 1655564444103, "x": 0, "y": 0, "z": 0})
         + "\n"
     )
-    # and a device reading whose serial number is under another capitalisation of its key
-    serial = found[key]["current"]["serialNumber"]
+    # a later record of theirs the landing checks reject (its device does not change), and a
+    # device reading whose serial number is under another capitalisation of its key
+    current = found[key]["current"]
+    serial = current["serialNumber"]
+    (original / "customer" / "later.json").write_text(
+        json.dumps(
+            current
+            | {
+                "lastUpdateDate": current["lastUpdateDate"] + 1,
+                "serialNumber": "a serial no one has",
+                "registrationDate": "not a date",
+            }
+        )
+        + "\n"
+    )
     (original / "step_trainer" / "later.json").write_text(
         json.dumps(
             {"sensorReadingTime": 1655564444103, "SerialNumber": serial, "distanceFromObject": 9}

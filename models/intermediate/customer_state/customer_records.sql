@@ -13,7 +13,7 @@ records_by_recency as (
         *,
         row_number() over (
             partition by customer_key
-            order by last_update_ms desc, source_file desc, line_number desc
+            order by {{ latest_record_first() }}
         ) as recency_rank,
         count(*) over (partition by customer_key) as landing_records
     from customer_landing
