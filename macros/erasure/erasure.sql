@@ -20,24 +20,27 @@
     {{ return(landing_root() ~ '/erasure_request/*.json*') }}
 {% endmacro %}
 
-{#- Whether any file matches `pattern` (DuckDB; other engines read no requests). -#}
-{% macro erasure_file_exists(pattern) %}
-    {{ return(adapter.dispatch('erasure_file_exists', 'stedi')(pattern)) }}
-{% endmacro %}
-
-{% macro default__erasure_file_exists(pattern) %}
-    {{ return(false) }}
-{% endmacro %}
-
-{% macro duckdb__erasure_file_exists(pattern) %}
+{#- Whether the optional landing folder erasure_request or erasure_log holds any file. -#}
+{% macro erasure_files_landed(folder) %}
     {% if not execute %}{{ return(false) }}{% endif %}
+    {{ return(adapter.dispatch('erasure_files_landed', 'stedi')(folder)) }}
+{% endmacro %}
+
+{#- Read through a glob: on S3 a glob of one exact key finds it even when it does not exist. -#}
+{% macro duckdb__erasure_files_landed(folder) %}
+    {% set pattern = {'erasure_request': erasure_request_files(), 'erasure_log': erasure_log_files()}[folder] %}
     {% set found = run_query("select count(*) from (select 1 from glob(" ~ sql_string(pattern) ~ ") limit 1)") %}
     {{ return(found.columns[0].values()[0] > 0) }}
 {% endmacro %}
 
-{#- The erasure_request folder is optional: no file, no request. -#}
+{#- Spark: the folder's files as registered by prepare_landing_sources. -#}
+{% macro spark__erasure_files_landed(folder) %}
+    {% set found = run_query("select count(*) from (select 1 from landing." ~ folder ~ "__files limit 1)") %}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{% endmacro %}
+
 {% macro erasure_requests_landed() %}
-    {{ return(erasure_file_exists(erasure_request_files())) }}
+    {{ return(erasure_files_landed('erasure_request')) }}
 {% endmacro %}
 
 {#- The landing post-hooks, run only when request files were read (they read the reader's reject tables). -#}
@@ -61,19 +64,20 @@
     {{ return(adapter.dispatch('erasure_key_hash', 'stedi')(customer_key)) }}
 {% endmacro %}
 
-{#- Spark carries out no erasure, and no keyed hash may stand in a Spark view (not_erased). -#}
-{% macro default__erasure_key_hash(customer_key) -%}
-    {%- if execute %}{{ exceptions.raise_compiler_error("Erasure runs on the DuckDB targets (local, s3) only.") }}{% endif -%}
-{%- endmacro %}
-
 {% macro duckdb__erasure_key_hash(customer_key) -%}
     sha256(getvariable('stedi_pseudonym_key') || chr(30) || 'stedi-erasure' || chr(31) || {{ customer_key }})
 {%- endmacro %}
 
+{#- Spark: in a query only, never in a view (a Spark view stores its SQL with the key substituted). -#}
+{% macro spark__erasure_key_hash(customer_key) -%}
+    sha2({{ spark__pseudonym_key() }} || chr(30) || 'stedi-erasure' || chr(31) || {{ customer_key }}, 256)
+{%- endmacro %}
+
 {#-
     Whether a customer record is of no erased customer (erased_customers holds their keyed
-    hashes). Spark carries out no erasure, so it has none to suppress; and a Spark view
-    stores its SQL with the session's key substituted, so no keyed hash may stand in one.
+    hashes). Not on Spark: a Spark view stores its SQL with the session's key substituted,
+    so no keyed hash may stand in one; a Spark build instead never starts while an erased
+    customer's record is back (check_no_pending_erasures).
 -#}
 {% macro not_erased(customer_key, erased_customers) %}
     {{ return(adapter.dispatch('not_erased', 'stedi')(customer_key, erased_customers)) }}
@@ -92,7 +96,7 @@
 
 {#-
     The erasure log's records as a query (the landing.erasure_log table), typed; no rows
-    without a log, and on engines that read no log (Spark).
+    without a log.
 -#}
 {% macro erasure_log_rows() %}
     {{ return(adapter.dispatch('erasure_log_rows', 'stedi')()) }}
@@ -112,7 +116,7 @@
 {%- endmacro %}
 
 {% macro duckdb__erasure_log_rows() -%}
-    {%- if erasure_file_exists(erasure_log_files()) -%}
+    {%- if erasure_files_landed('erasure_log') -%}
     select
         key_hash,
         kind,
@@ -135,18 +139,60 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- on-run-start: a build never starts while a valid request is not carried out. -#}
+{#- Spark: the log's lines (landing.erasure_log__files), parsed as the DuckDB variant types them. -#}
+{% macro spark__erasure_log_rows() -%}
+    {%- if erasure_files_landed('erasure_log') -%}
+    select
+        get_json_object(line, '$.key_hash') as key_hash,
+        get_json_object(line, '$.kind') as kind,
+        cast(get_json_object(line, '$.requested_at') as timestamp) as requested_at,
+        cast(get_json_object(line, '$.received_at') as timestamp) as received_at,
+        cast(get_json_object(line, '$.carried_out_at') as timestamp) as carried_out_at,
+        get_json_object(line, '$.build_id') as build_id,
+        get_json_object(line, '$.rows_removed_per_zone') as rows_removed_per_zone,
+        get_json_object(line, '$.landing_files') as landing_files
+    from ({{ spark__landing_file_lines('erasure_log', 'true') }}) as log_lines
+    where trim(line) != ''
+    {%- else -%}
+    {{ default__erasure_log_rows() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    on-run-start: a build never starts while a valid request is not carried out. Spark
+    carries out no erasure and keeps no keyed hash in its views (not_erased), so a Spark
+    build also never starts while an erased customer's record is back in the landing data
+    (a later export): the erasure on a DuckDB target removes it first.
+-#}
 {% macro check_no_pending_erasures() %}
-    {% if not execute or not erasure_requests_landed() %}{{ return('') }}{% endif %}
-    {% set pending = run_query(
-        "select count(*) from (" ~ check_landing_lines(source('landing', 'erasure_request'), landing_fields('erasure_request'))
-        ~ ") where rejection_reason is null"
-    ).columns[0].values()[0] %}
-    {% if pending > 0 %}
-        {{ exceptions.raise_compiler_error(
-            pending ~ " erasure request(s) pending in " ~ landing_root() ~ "/erasure_request: carry them out first with"
-            ~ " `dbt run-operation erase_customers` (make run does). Nothing was built."
-        ) }}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% set carry_out = "carry them out first with `dbt run-operation erase_customers` (make run does)"
+        if target.type == 'duckdb' else
+        "carry them out first with `make run` on a DuckDB target (local or s3) over the same landing data: Spark does not erase" %}
+    {% if erasure_requests_landed() %}
+        {% set pending = run_query(
+            "select count(*) from (" ~ check_landing_lines(source('landing', 'erasure_request'), landing_fields('erasure_request'))
+            ~ ") where rejection_reason is null"
+        ).columns[0].values()[0] %}
+        {% if pending > 0 %}
+            {{ exceptions.raise_compiler_error(
+                pending ~ " erasure request(s) pending in " ~ landing_root() ~ "/erasure_request: " ~ carry_out ~ ". Nothing was built."
+            ) }}
+        {% endif %}
+    {% endif %}
+    {% if target.type != 'duckdb' and erasure_files_landed('erasure_log') %}
+        {% set returned = run_query(
+            "select count(distinct records.customer_key) from (select lower(trim(email)) as customer_key from ("
+            ~ check_landing_lines(source('landing', 'customer'), landing_fields('customer'))
+            ~ ") where email is not null) as records inner join (" ~ erasure_log_rows()
+            ~ ") as erased on erased.key_hash = " ~ erasure_key_hash('records.customer_key')
+        ).columns[0].values()[0] %}
+        {% if returned > 0 %}
+            {{ exceptions.raise_compiler_error(
+                returned ~ " erased customer(s) are in " ~ landing_root() ~ "/customer again (a later export): "
+                ~ carry_out ~ ". Nothing was built."
+            ) }}
+        {% endif %}
     {% endif %}
 {% endmacro %}
 

@@ -77,16 +77,10 @@
     {% call statement('landing_schema', auto_begin=False) %}
         create database if not exists landing
     {% endcall %}
-    {% for source_name in landing_source_names() %}
-        {% call statement('landing_files_drop_' ~ source_name, auto_begin=False) %}
-            drop table if exists landing.{{ source_name }}__files
-        {% endcall %}
-        {% call statement('landing_files_' ~ source_name, auto_begin=False) %}
-            create table landing.{{ source_name }}__files (value string)
-            using text
-            options (wholetext 'true', pathGlobFilter '*.json*')
-            location {{ sql_string(spark__location(landing_root() ~ '/' ~ source_name)) }}
-        {% endcall %}
+    {#- the erasure folders are optional: a folder that does not exist reads as no files -#}
+    {% do spark__register_landing_files('erasure_log', '*.jsonl') %}
+    {% for source_name in landing_source_names() + ['erasure_request'] %}
+        {% do spark__register_landing_files(source_name, '*.json*') %}
         {% call statement('landing_lines_' ~ source_name, auto_begin=False) %}
             create or replace view landing.{{ source_name }} as
             select
@@ -117,6 +111,19 @@
             where not is_valid_utf8(line) or octet_length(line) >= {{ max_landing_line_bytes() }}
         {% endcall %}
     {% endfor %}
+{% endmacro %}
+
+{#- Spark: the files of one landing folder as a table, one row per file (its whole text). -#}
+{% macro spark__register_landing_files(folder, file_glob) %}
+    {% call statement('landing_files_drop_' ~ folder, auto_begin=False) %}
+        drop table if exists landing.{{ folder }}__files
+    {% endcall %}
+    {% call statement('landing_files_' ~ folder, auto_begin=False) %}
+        create table landing.{{ folder }}__files (value string)
+        using text
+        options (wholetext 'true', pathGlobFilter {{ sql_string(file_glob) }})
+        location {{ sql_string(spark__location(landing_root() ~ '/' ~ folder)) }}
+    {% endcall %}
 {% endmacro %}
 
 {#-

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import pytest
 import test_s3_glue
 from conftest import (
     COURSE_V1,
@@ -41,6 +42,7 @@ from conftest import (
     build,
     dbt_environment,
     require_course_data,
+    run_dbt,
 )
 from test_s3_glue import LAKE_BUCKET, LANDING_BUCKET, upload
 
@@ -637,3 +639,62 @@ def test_an_invalid_request_is_quarantined_and_a_bad_address_refused(tmp_path, g
         " where source_name = 'erasure_request'"
     ) == [("missing_required_field", "requestedAt")]
     assert built.query("select count(*) from landing.erasure_request_landing") == [(0,)]
+
+
+# --- Spark: it erases nothing, so it never builds while an erasure is owed ------------------
+
+
+@pytest.mark.xdist_group("spark")  # the Spark tests share one worker
+def test_spark_never_builds_while_an_erasure_is_pending_or_undone(tmp_path, generated_landing):
+    pytest.importorskip("pyspark", reason="`make setup-spark` installs pyspark")
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_landing, landing)
+    found = customers(landing)
+    key = sorted(found)[0]
+    email = found[key]["current"]["email"]
+    record_line = next(
+        line
+        for path in sorted((landing / "customer").iterdir())
+        for line in lines_of(path)
+        if key_of(field(record(line), "email")) == key
+    )
+
+    def spark_build(name: str) -> subprocess.CompletedProcess[str]:
+        return run_dbt(
+            ["build"], tmp_path / name, landing, STEDI_TARGET="spark", STEDI_PSEUDONYM_KEY=KEY
+        )
+
+    # a request Spark cannot carry out: nothing is built
+    asked = make(["erase", f"EMAIL={email}"], tmp_path, landing)
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    refused = spark_build("pending")
+    assert refused.returncode != 0
+    assert "1 erasure request(s) pending" in refused.stdout
+    assert "`make run` on a DuckDB target" in refused.stdout
+    assert "Traceback" not in refused.stdout + refused.stderr
+    assert not list((tmp_path / "pending").rglob("*.parquet"))
+
+    # carried out on DuckDB; then a later export brings the customer back: refused again,
+    # found by the keyed hash of the log (computed by Spark as DuckDB computed it)
+    erased = run_dbt(
+        ["run-operation", "erase_customers"], tmp_path / "duckdb", landing, STEDI_PSEUDONYM_KEY=KEY
+    )
+    assert erased.returncode == 0, erased.stdout[-3000:]
+    assert "1 request(s) carried out" in erased.stdout
+    (landing / "customer" / "later.json").write_bytes(record_line)
+    returned = spark_build("returned")
+    assert returned.returncode != 0
+    assert "1 erased customer(s) are in" in returned.stdout
+    assert not list((tmp_path / "returned").rglob("*.parquet"))
+
+    # without them, Spark builds from the log and the rewritten files
+    (landing / "customer" / "later.json").unlink()
+    logged = run_dbt(
+        ["run", "--select", "erasure_log"],
+        tmp_path / "after",
+        landing,
+        STEDI_TARGET="spark",
+        STEDI_PSEUDONYM_KEY=KEY,
+    )
+    assert logged.returncode == 0, logged.stdout[-3000:]
+    assert "OK created sql table model landing.erasure_log" in logged.stdout
