@@ -14,6 +14,7 @@ checksum of its normalised rows.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import signal
@@ -131,13 +132,17 @@ class SparkBuild:
 @pytest.fixture(scope="module")
 def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small generated data with one line of every kind of bad input mixed in, in a folder
-    whose name holds a quote, SQL and a percent sign (it must stay a path on both engines)."""
+    whose name holds a quote, SQL and a percent sign (it must stay a path on both engines),
+    and one customer erased on DuckDB (so both engines build beside an erasure log)."""
+    from stedi.erasure import write_request
     from stedi.generate import generate
 
     landing = (
         tmp_path_factory.mktemp("parity-generated") / "it's; drop table x; -- 100%" / "landing"
     )
     generate(landing, customers=300, seed=23, rows_per_file=4_000, workers=1)
+    [generated_customers] = (landing / "customer").iterdir()
+    erased_email = json.loads(generated_customers.read_text().splitlines()[0])["email"]
     write_bad_landing(landing)
     # Spark splits a file that is not UTF-8 as bytes: CRLF and a lone CR there, and a
     # real U+FFFD that must stay a valid character next to a byte that is not UTF-8
@@ -151,6 +156,14 @@ def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
         + b"\r\n"
         + reading.format("cat@example.com", 1655564377000).encode()
     )
+    write_request(erased_email, str(landing))
+    erased = run_dbt(
+        ["run-operation", "erase_customers"],
+        landing.parent / "erasure",
+        landing,
+        STEDI_PSEUDONYM_KEY=PSEUDONYM_KEY,
+    )
+    assert "1 request(s) carried out" in erased.stdout, erased.stdout[-3000:]
     return landing
 
 
