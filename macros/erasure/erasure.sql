@@ -166,18 +166,14 @@
 -#}
 {% macro check_no_pending_erasures() %}
     {% if not execute %}{{ return('') }}{% endif %}
-    {% set carry_out = "carry them out first with `dbt run-operation erase_customers` (make run does)"
-        if target.type == 'duckdb' else
-        "carry them out first with `make run` on a DuckDB target (local or s3) over the same landing data: Spark does not erase" %}
+    {% set owed = [] %}
     {% if erasure_requests_landed() %}
         {% set pending = run_query(
             "select count(*) from (" ~ check_landing_lines(source('landing', 'erasure_request'), landing_fields('erasure_request'))
             ~ ") where rejection_reason is null"
         ).columns[0].values()[0] %}
         {% if pending > 0 %}
-            {{ exceptions.raise_compiler_error(
-                pending ~ " erasure request(s) pending in " ~ landing_root() ~ "/erasure_request: " ~ carry_out ~ ". Nothing was built."
-            ) }}
+            {% do owed.append(pending ~ " erasure request(s) pending in " ~ landing_root() ~ "/erasure_request") %}
         {% endif %}
     {% endif %}
     {% if target.type != 'duckdb' and erasure_files_landed('erasure_log') %}
@@ -188,11 +184,16 @@
             ~ ") as erased on erased.key_hash = " ~ erasure_key_hash('records.customer_key')
         ).columns[0].values()[0] %}
         {% if returned > 0 %}
-            {{ exceptions.raise_compiler_error(
-                returned ~ " erased customer(s) are in " ~ landing_root() ~ "/customer again (a later export): "
-                ~ carry_out ~ ". Nothing was built."
-            ) }}
+            {% do owed.append(returned ~ " erased customer(s) back in " ~ landing_root() ~ "/customer (a later export)") %}
         {% endif %}
+    {% endif %}
+    {% if owed %}
+        {{ exceptions.raise_compiler_error(
+            owed | join(', ') ~ ": carry them out first with "
+            ~ ("`dbt run-operation erase_customers` (make run does)" if target.type == 'duckdb'
+               else "`make run` on a DuckDB target (local or s3) over the same landing data: Spark does not erase")
+            ~ ". Nothing was built."
+        ) }}
     {% endif %}
 {% endmacro %}
 
