@@ -20,6 +20,22 @@
     {{ return(landing_root() ~ '/erasure_request/*.json*') }}
 {% endmacro %}
 
+{#-
+    Whether this engine carries out erasures and leaves logged customers out of its views
+    (not_erased): DuckDB. Spark does neither; check_no_pending_erasures stops its builds instead.
+-#}
+{% macro erasures_carried_out_here() %}
+    {{ return(adapter.dispatch('erasures_carried_out_here', 'stedi')()) }}
+{% endmacro %}
+
+{% macro default__erasures_carried_out_here() %}
+    {{ return(false) }}
+{% endmacro %}
+
+{% macro duckdb__erasures_carried_out_here() %}
+    {{ return(true) }}
+{% endmacro %}
+
 {#- Whether the optional landing folder erasure_request or erasure_log holds any file. -#}
 {% macro erasure_files_landed(folder) %}
     {% if not execute %}{{ return(false) }}{% endif %}
@@ -176,7 +192,7 @@
             {% do owed.append(pending ~ " erasure request(s) pending in " ~ landing_root() ~ "/erasure_request") %}
         {% endif %}
     {% endif %}
-    {% if target.type != 'duckdb' and erasure_files_landed('erasure_log') %}
+    {% if not erasures_carried_out_here() and erasure_files_landed('erasure_log') %}
         {% set returned = run_query(
             "select count(distinct records.customer_key) from (select lower(trim(email)) as customer_key from ("
             ~ check_landing_lines(source('landing', 'customer'), landing_fields('customer'))
@@ -190,7 +206,7 @@
     {% if owed %}
         {{ exceptions.raise_compiler_error(
             owed | join(', ') ~ ": carry them out first with "
-            ~ ("`dbt run-operation erase_customers` (make run does)" if target.type == 'duckdb'
+            ~ ("`dbt run-operation erase_customers` (make run does)" if erasures_carried_out_here()
                else "`make run` on a DuckDB target (local or s3) over the same landing data: Spark does not erase")
             ~ ". Nothing was built."
         ) }}
@@ -221,7 +237,7 @@
     erasure_request/ and re-apply every logged erasure to the landing files.
 -#}
 {% macro erase_customers() %}
-    {% if target.type != 'duckdb' %}
+    {% if not erasures_carried_out_here() %}
         {{ log("Erasure runs on the DuckDB targets (local, s3) only: nothing done on " ~ target.name ~ ".", info=True) }}
         {{ return('') }}
     {% endif %}

@@ -252,6 +252,18 @@ def run_dbt(
     return dbt_command([*args, *policy_vars(policy)], dbt_environment(root, landing, **extra_env))
 
 
+def erase_on_duckdb(email: str, landing: Path, root: Path, key: str) -> None:
+    """The request `make erase` writes for `email`, carried out as `make run` does
+    (`dbt run-operation erase_customers`, DuckDB): the landing files rewritten, the log written."""
+    from stedi.erasure import write_request
+
+    write_request(email, str(landing))
+    carried_out = run_dbt(
+        ["run-operation", "erase_customers"], root, landing, STEDI_PSEUDONYM_KEY=key
+    )
+    assert "1 request(s) carried out" in carried_out.stdout, carried_out.stdout[-3000:]
+
+
 def build(landing: Path | str, root: Path, policy: str = "strict", **extra_env: str) -> Build:
     result = run_dbt(["build"], root, landing, policy, **extra_env)
     return Build(landing=landing, root=root, policy=policy, result=result)

@@ -39,6 +39,7 @@ from conftest import (
     build,
     build_watching,
     build_with_injected_fault,
+    erase_on_duckdb,
     lake_files,
     require_course_data,
     run_dbt,
@@ -134,7 +135,6 @@ def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small generated data with one line of every kind of bad input mixed in, in a folder
     whose name holds a quote, SQL and a percent sign (it must stay a path on both engines),
     and one customer erased on DuckDB (so both engines build beside an erasure log)."""
-    from stedi.erasure import write_request
     from stedi.generate import generate
 
     landing = (
@@ -156,14 +156,7 @@ def bad_generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
         + b"\r\n"
         + reading.format("cat@example.com", 1655564377000).encode()
     )
-    write_request(erased_email, str(landing))
-    erased = run_dbt(
-        ["run-operation", "erase_customers"],
-        landing.parent / "erasure",
-        landing,
-        STEDI_PSEUDONYM_KEY=PSEUDONYM_KEY,
-    )
-    assert "1 request(s) carried out" in erased.stdout, erased.stdout[-3000:]
+    erase_on_duckdb(erased_email, landing, landing.parent / "erasure", PSEUDONYM_KEY)
     return landing
 
 
