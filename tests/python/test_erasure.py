@@ -646,8 +646,11 @@ def test_an_invalid_request_is_quarantined_and_a_bad_address_refused(tmp_path, g
 
 
 @pytest.mark.xdist_group("spark")  # the Spark tests share one worker
-def test_spark_never_builds_while_an_erasure_is_pending_or_undone(tmp_path, generated_landing):
-    pytest.importorskip("pyspark", reason="`make setup-spark` installs pyspark")
+def test_spark_never_builds_while_an_erasure_is_pending_or_undone(
+    tmp_path, generated_landing, spark_cluster
+):
+    """On the session's cluster: both Spark targets run the same checks (spark__ macros),
+    and the cluster's Thrift server is already up where local Spark starts a JVM."""
     landing = tmp_path / "landing"
     shutil.copytree(generated_landing, landing)
     found = customers(landing)
@@ -668,7 +671,7 @@ def test_spark_never_builds_while_an_erasure_is_pending_or_undone(tmp_path, gene
 
     # Spark erases nothing: it builds nothing, and says so in one line
     refused = run_dbt(
-        ["build"], tmp_path / "spark", landing, STEDI_TARGET="spark", STEDI_PSEUDONYM_KEY=KEY
+        ["build"], tmp_path / "spark", landing, STEDI_PSEUDONYM_KEY=KEY, **spark_cluster.env()
     )
     assert refused.returncode != 0
     [said] = [line for line in refused.stdout.splitlines() if "Nothing was built" in line]

@@ -339,13 +339,9 @@ def test_the_pseudonym_key_never_reaches_spark_build_files(target, engine_builds
     assert not leaked
 
 
-def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path):
-    result = run_dbt(
-        ["build"],
-        tmp_path,
-        tmp_path / "no-such-landing",
-        STEDI_TARGET="spark",
-    )
+def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path, spark_cluster):
+    # on the session's cluster, whose Thrift server is up (local Spark runs the same check)
+    result = run_dbt(["build"], tmp_path, tmp_path / "no-such-landing", **spark_cluster.env())
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     assert (
