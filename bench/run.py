@@ -23,6 +23,9 @@ with stedi.generate, then measures, each in its own process:
   and one more `dbt build` runs on the same database; then `dbt build --full-refresh` on
   the same landing data, and whether every trusted and curated relation is identical
   after both (an order-independent checksum: row count and sum of row hashes);
+- what publishing only what changed could save: for each table kept per key, the keys the
+  incremental build changed and the share of rows a Parquet layout of N files split by the
+  key's hash would rewrite (rewrite_shares);
 - each dbt command after a `dbt parse` with the same settings (timed on its own), so it
   reuses the parsed project as a repeated build with unchanged settings does;
 - wall time, CPU time, peak memory of the whole process tree (sampled), landing bytes,
@@ -209,6 +212,66 @@ def relation_checksums(database: Path) -> dict[str, dict[str, Any]]:
     return checksums
 
 
+# The published tables kept per key, and the file counts of a Parquet layout split by key hash
+# that rewrite_shares weighs: with fewer files, each holds more customers.
+KEYED_TABLES = {
+    "trusted.accelerometer_trusted": "user_key",
+    "trusted.step_trainer_trusted": "serial_number",
+    "curated.machine_learning_curated": "subject_id",
+}
+LAYOUT_FILES = (16, 256, 4096)
+
+
+def snapshot_key_digests(database: Path, snapshot: Path) -> None:
+    """Each keyed published table as one digest per key, into the database file `snapshot`."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute(f"attach '{snapshot}' as snapshot (read_only false)")
+        for relation, key in KEYED_TABLES.items():
+            con.execute(
+                f'create or replace table snapshot."{relation}" as select relation.{key} as key,'
+                " sum(hash(relation)) as digest, count(*) as row_count"
+                f" from {relation} as relation group by 1"
+            )
+
+
+def rewrite_shares(database: Path, snapshot: Path) -> dict[str, dict[str, Any]]:
+    """What publishing only what changed could save after the increment: per keyed table, the
+    keys whose rows changed since `snapshot`, and for a layout of N Parquet files split by the
+    key's hash, the share of the table's rows in files that hold a changed key (the files a
+    build must rewrite: a withdrawn customer's rows must leave every file)."""
+    shares = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute(f"attach '{snapshot}' as snapshot (read_only)")
+        for relation, key in KEYED_TABLES.items():
+            con.execute(
+                "create or replace temp table after_increment as select relation."
+                f"{key} as key, sum(hash(relation)) as digest, count(*) as row_count"
+                f" from {relation} as relation group by 1"
+            )
+            con.execute(
+                "create or replace temp table changed_keys as select key from after_increment"
+                f' full join snapshot."{relation}" as before using (key)'
+                " where after_increment.digest is distinct from before.digest"
+            )
+            keys, changed = con.execute(
+                "select (select count(*) from after_increment), (select count(*) from changed_keys)"
+            ).fetchone()
+            rewritten = {
+                str(files): round(
+                    con.execute(
+                        "select coalesce(sum(row_count) filter (where hash(key) % $files in"
+                        " (select hash(key) % $files from changed_keys)), 0) / sum(row_count)"
+                        " from after_increment",
+                        {"files": files},
+                    ).fetchone()[0],
+                    4,
+                )
+                for files in LAYOUT_FILES
+            }
+            shares[relation] = {"keys": keys, "changed_keys": changed, "rows_rewritten": rewritten}
+    return shares
+
+
 def timed_dbt(command: list[str], run_env: dict[str, str], root: Path) -> dict[str, Any]:
     """`dbt parse`, then the dbt command timed on its own, with each node's time."""
     parse = measure([str(BIN_DIR / "dbt"), "parse"], run_env)
@@ -272,6 +335,8 @@ def run_incremental(
     if unchanged["returncode"] != 0:
         return {"second_build": second, "unchanged": unchanged}
     unchanged["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
+    snapshot = root / "keys-before-increment.duckdb"
+    snapshot_key_digests(Path(run_env["STEDI_DUCKDB"]), snapshot)
     began = time.perf_counter()
     increment = generate_increment(landing, seed=args.seed, fraction=args.increment_fraction)
     result: dict[str, Any] = {
@@ -292,6 +357,7 @@ def run_incremental(
     if incremental["returncode"] != 0:
         return result
     incremental["relations"] = relation_checksums(Path(run_env["STEDI_DUCKDB"]))
+    result["rewrite_shares"] = rewrite_shares(Path(run_env["STEDI_DUCKDB"]), snapshot)
     full = timed_dbt(["build", "--full-refresh"], run_env, root)
     result["full_refresh"] = full
     if full["returncode"] == 0:
@@ -454,6 +520,30 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
             f" | {incremental_peak} | {seconds(anchor)} | {build_anchor}"
             f" | {anchor['peak_rss_mb']:,} MB | {same_rows} |"
         )
+    if any(r.get("rewrite_shares") for r in results):
+        lines += [
+            "",
+            "What publishing only what changed could save, same run: for each table kept per key,"
+            " the keys whose published rows the incremental build changed, and the share of the"
+            " table's rows that a Parquet layout of 16, 256 or 4,096 files split by the key's"
+            " hash would rewrite (the files that hold a changed key; a withdrawn customer's"
+            " rows must leave every file in that build).",
+            "",
+            "| customers | table | keys | keys changed | rows rewritten, "
+            + " / ".join(f"{files:,}" for files in LAYOUT_FILES)
+            + " files |",
+            "| ---: | --- | ---: | ---: | ---: |",
+        ]
+        for r in results:
+            for relation, share in r.get("rewrite_shares", {}).items():
+                rewritten = " / ".join(
+                    f"{100 * share['rows_rewritten'][str(files)]:.0f} %" for files in LAYOUT_FILES
+                )
+                changed = share["changed_keys"]
+                lines.append(
+                    f"| {r['customers']:,} | {relation} | {share['keys']:,}"
+                    f" | {changed:,} ({100 * changed / share['keys']:.1f} %) | {rewritten} |"
+                )
     return "\n".join(lines) + "\n"
 
 

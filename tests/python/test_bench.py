@@ -77,3 +77,16 @@ def test_bench_measures_floor_build_run_anchor_and_incremental_build(tmp_path):
         incremental["relations"]["trusted.accelerometer_trusted"]["rows"]
         > built["trusted.accelerometer_trusted"]["rows"]
     )
+
+    # what a layout split by key would rewrite: the keys the increment changed, and a share
+    # of rows that does not grow with the number of files (a file of 4,096 is part of one of 256)
+    shares = size["rewrite_shares"]
+    assert set(shares) == {
+        "trusted.accelerometer_trusted", "trusted.step_trainer_trusted",
+        "curated.machine_learning_curated",
+    }  # fmt: skip
+    for share in shares.values():
+        assert 1 <= share["changed_keys"] <= share["keys"] + increment["rows"]["customer"]
+        rewritten = [share["rows_rewritten"][files] for files in ("16", "256", "4096")]
+        assert 1 >= rewritten[0] >= rewritten[1] >= rewritten[2] > 0
+    assert "rows rewritten" in (out / "results.md").read_text()
