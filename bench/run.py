@@ -521,17 +521,16 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
             f" | {anchor['peak_rss_mb']:,} MB | {same_rows} |"
         )
     if any(r.get("rewrite_shares") for r in results):
+        layouts = " / ".join(f"{files:,}" for files in LAYOUT_FILES)
         lines += [
             "",
             "What publishing only what changed could save, same run: for each table kept per key,"
             " the keys whose published rows the incremental build changed, and the share of the"
-            " table's rows that a Parquet layout of 16, 256 or 4,096 files split by the key's"
-            " hash would rewrite (the files that hold a changed key; a withdrawn customer's"
-            " rows must leave every file in that build).",
+            f" table's rows that a Parquet layout of {layouts} files split by the key's hash"
+            " would rewrite (the files that hold a changed key; a withdrawn customer's rows"
+            " must leave every file in that build).",
             "",
-            "| customers | table | keys | keys changed | rows rewritten, "
-            + " / ".join(f"{files:,}" for files in LAYOUT_FILES)
-            + " files |",
+            f"| customers | table | keys | keys changed | rows rewritten, {layouts} files |",
             "| ---: | --- | ---: | ---: | ---: |",
         ]
         for r in results:
