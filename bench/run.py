@@ -260,8 +260,8 @@ def rewrite_shares(database: Path, snapshot: Path) -> dict[str, dict[str, Any]]:
                 str(files): round(
                     con.execute(
                         "select coalesce(sum(row_count) filter (where hash(key) % $files in"
-                        " (select hash(key) % $files from changed_keys)), 0) / sum(row_count)"
-                        " from after_increment",
+                        " (select hash(key) % $files from changed_keys)), 0)"
+                        " / greatest(sum(row_count), 1) from after_increment",
                         {"files": files},
                     ).fetchone()[0],
                     4,
@@ -538,10 +538,11 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
                 rewritten = " / ".join(
                     f"{100 * share['rows_rewritten'][str(files)]:.0f} %" for files in LAYOUT_FILES
                 )
-                changed = share["changed_keys"]
+                changed, keys = share["changed_keys"], share["keys"]
+                of_keys = f" ({100 * changed / keys:.1f} %)" if keys else ""
                 lines.append(
-                    f"| {r['customers']:,} | {relation} | {share['keys']:,}"
-                    f" | {changed:,} ({100 * changed / share['keys']:.1f} %) | {rewritten} |"
+                    f"| {r['customers']:,} | {relation} | {keys:,}"
+                    f" | {changed:,}{of_keys} | {rewritten} |"
                 )
     return "\n".join(lines) + "\n"
 
