@@ -26,7 +26,7 @@ checked_lines as (
 
 select
     -- lineage: on DuckDB the line number is set by the post-hooks (landing_post_hooks)
-    source_file,
+    checked_lines.source_file,
     line_number,
     -- verdict
     rejection_reason,
@@ -36,11 +36,12 @@ select
     {%- for field in fields %}
     {{ field.column }},
     {%- endfor %}
-    -- the file's size and modification time when it was read (landing_ledger.sql); set
-    -- by the post-hooks on DuckDB, null on Spark, which reads every file every build
-    cast(null as bigint) as file_bytes,
-    cast(null as bigint) as file_modified_ms
+    -- the file's size and modification time when it was read (landing_ledger.sql)
+    file_stamps.file_bytes,
+    file_stamps.file_modified_ms
 from checked_lines
+left join {{ landing_file_stamps(source_relation.identifier) }} as file_stamps
+    on checked_lines.source_file = file_stamps.source_file
 {% endmacro %}
 
 {#- Epoch milliseconds accepted as plausible: 2000-01-01 up to 2100-01-01. -#}

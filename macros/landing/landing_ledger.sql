@@ -2,11 +2,11 @@
     Each landing file is parsed once. The *_landing_checked tables are the ledger: every
     line carries the size and modification time its file had when the line was read
     (file_bytes, file_modified_ms). A build lists the files (landing_file_listing), reads
-    only those whose (path, size, modification time) no complete line holds yet, and first
+    only those whose (path, size, modification time) no numbered line holds yet, and first
     deletes the lines of files that changed or disappeared (delete_stale_landing_lines, in
-    the transaction that inserts the new lines). The stamps are set last, in the one
-    transaction of the post-hooks that number and quarantine the new lines: a line without
-    a stamp belongs to a build that did not finish, and its file is read again.
+    the transaction that inserts the new lines). Lines are numbered last, in the one
+    transaction of the post-hooks that also quarantines: a line without a number belongs
+    to a build that did not finish, and its file is read again.
 -#}
 
 {#- The landing files of a source as this build finds them, listed without reading them. -#}
@@ -42,11 +42,18 @@
     {{ return('true') }}
 {% endmacro %}
 
+{#- Outside a model (the erasure run-operation checks landing lines too) there is no ledger. -#}
+{% macro landing_ledger_applies() %}
+    {{ return(execute and this is defined and this is not none) }}
+{% endmacro %}
+
 {% macro duckdb__landing_files_to_read(source_name) %}
-    {#- outside a model (the erasure run-operation checks landing lines too) every file is read -#}
-    {% if not execute or this is not defined or this is none %}{{ return('true') }}{% endif %}
+    {% if not landing_ledger_applies() %}{{ return('true') }}{% endif %}
     {% set held %}
-        select source_file, file_bytes, file_modified_ms from {{ this }} group by all
+        select source_file, file_bytes, file_modified_ms
+        from {{ this }}
+        group by all
+        having count(line_number) = count(*)
     {% endset %}
     {% if is_incremental() %}
         {% set stamped = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
@@ -78,8 +85,36 @@
 {% endmacro %}
 
 {#-
+    The stamps of the files a *_landing_checked model reads, as a relation to join on
+    source_file: landing_files_read_table in a DuckDB model; no rows elsewhere (Spark reads
+    every file every build). Joined in the query that reads the lines, not set by an
+    UPDATE afterwards (35 s instead of about 4 s at 1,000,000 customers).
+-#}
+{% macro landing_file_stamps(source_name) %}
+    {{ return(adapter.dispatch('landing_file_stamps', 'stedi')(source_name)) }}
+{% endmacro %}
+
+{% macro default__landing_file_stamps(source_name) -%}
+    (
+        select
+            cast(null as string) as source_file,
+            cast(null as bigint) as file_bytes,
+            cast(null as bigint) as file_modified_ms
+        where false
+    )
+{%- endmacro %}
+
+{% macro duckdb__landing_file_stamps(source_name) -%}
+    {%- if landing_ledger_applies() -%}
+        {{ landing_files_read_table(source_name) }}
+    {%- else -%}
+        {{ default__landing_file_stamps(source_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     Pre-hook, in the transaction that inserts the new lines: the lines of files that
-    changed, disappeared or were read by a build that did not finish go.
+    changed, disappeared or were read by a build that did not finish (not numbered) go.
 -#}
 {% macro delete_stale_landing_lines(source_name) %}
     {{ return(adapter.dispatch('delete_stale_landing_lines', 'stedi')(source_name)) }}
@@ -98,5 +133,6 @@
             and listing.file_bytes = checked.file_bytes
             and listing.file_modified_ms = checked.file_modified_ms
     )
+    or checked.line_number is null
     {% endif %}
 {% endmacro %}

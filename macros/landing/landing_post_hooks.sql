@@ -1,7 +1,7 @@
 {#-
     The post-hooks of the *_landing_checked models, over the lines of the files this build
-    read: number them (and stamp them with their file's size and time), then quarantine
-    the lines the reader could not take, then the lines of damaged .json.gz files.
+    read: number them, then quarantine the lines the reader could not take, then the
+    lines of damaged .json.gz files.
 -#}
 {% macro landing_post_hooks(source_name) %}
     {{ return(adapter.dispatch('landing_post_hooks', 'stedi')(source_name)) }}
@@ -17,8 +17,8 @@
 {#-
     One transaction after the table's commit: an UPDATE in the transaction that wrote the
     table makes the commit rewrite it (19 s instead of 3 s at 1M customers). As one
-    transaction, the lines of a file are stamped only once they are all numbered and
-    checked: a build killed before it commits leaves them unstamped, to be read again.
+    transaction, the lines of a file are numbered only once they are all checked: a build
+    killed before it commits leaves them unnumbered, to be read again.
 -#}
 {% macro duckdb__landing_post_hooks(source_name) %}
     {{ return([{

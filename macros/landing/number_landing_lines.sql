@@ -10,29 +10,17 @@
 {% macro default__number_landing_lines(source_name) %}
 {% endmacro %}
 
-{#- Only the lines of the files this build read; they get their file's stamp too (landing_ledger.sql). -#}
+{#- Only the lines of the files this build read. -#}
 {% macro duckdb__number_landing_lines(source_name) %}
     update {{ this }} as checked
-    set
-        line_number = checked.rowid - files.first_rowid + 1,
-        file_bytes = files.file_bytes,
-        file_modified_ms = files.file_modified_ms
+    set line_number = checked.rowid - first_rows.first_rowid + 1
     from (
-        select
-            first_rows.source_file,
-            first_rows.first_rowid,
-            files_read.file_bytes,
-            files_read.file_modified_ms
-        from (
-            select source_file, min(rowid) as first_rowid
-            from {{ this }}
-            where source_file in (select source_file from {{ landing_files_read_table(source_name) }})
-            group by source_file
-        ) as first_rows
-        inner join {{ landing_files_read_table(source_name) }} as files_read
-            on first_rows.source_file = files_read.source_file
-    ) as files
-    where checked.source_file = files.source_file
+        select source_file, min(rowid) as first_rowid
+        from {{ this }}
+        where source_file in (select source_file from {{ landing_files_read_table(source_name) }})
+        group by source_file
+    ) as first_rows
+    where checked.source_file = first_rows.source_file
 {% endmacro %}
 
 {% macro landing_duplicate_line_numbers(model) %}

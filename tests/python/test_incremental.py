@@ -301,7 +301,9 @@ def test_builds_killed_mid_way_leave_the_next_build_exact(generated_landing, tmp
     """Two kills in a row, then a build that finishes: after the landing tables committed
     their new lines, then (in the next build) after accelerometer_trusted committed its
     rebuilt keys to the audit table. Consumers see the published build throughout, and the
-    build that finishes equals a full rebuild."""
+    build that finishes equals a full rebuild, also after a kill between a landing table's
+    two transactions (its lines inserted, not yet numbered), which is emulated: the window
+    is too short to hit with a signal."""
     folder = tmp_path / "landing"
     shutil.copytree(generated_landing, folder)
     landing = Landing(folder)
@@ -323,6 +325,13 @@ def test_builds_killed_mid_way_leave_the_next_build_exact(generated_landing, tmp
         start_killed_build(killed, folder, key, killed_after)
         assert relation_checksums(killed).items() >= published.items(), (
             f"the build killed after {killed_after!r} changed what consumers see"
+        )
+    with duckdb.connect(str(killed / "stedi.duckdb")) as connection:
+        connection.execute(
+            """
+            update landing.accelerometer_landing_checked set line_number = null
+            where source_file = (select min(source_file) from landing.accelerometer_landing_checked)
+            """
         )
 
     assert_succeeded(run_dbt(["build"], killed, folder, **key))
