@@ -55,10 +55,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m stedi.extensions
 	touch $@
 
-# Adds dbt-spark and pyspark (about 500 MB; Java 17 must be installed) for TARGET=spark.
+# Adds dbt-spark and pyspark (about 500 MB; Java 17 must be installed) for TARGET=spark,
+# and the Hive jar pyspark 4 lacks (stedi/spark_jars.py; a 317 MB download, once).
 setup-spark: $(VENV)/.spark-installed
-$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt stedi/spark_jars.py
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
+	$(BIN)/python -m stedi.spark_jars
 	touch $@
 
 # A standalone Spark cluster on 127.0.0.1 (master, 2 workers, Thrift server) for

@@ -38,6 +38,8 @@ from typing import Any
 
 import psutil
 
+from stedi import spark_jars
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
@@ -382,6 +384,11 @@ def up() -> int:
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise ClusterError("Java is not installed: Spark needs Java 17 (`java` on PATH).")
+    if not spark_jars.installed(spark_home() / "jars"):
+        raise ClusterError(
+            f"pyspark's jars lack {spark_jars.JAR}, without which the Thrift server fails"
+            " to close some sessions: `make setup-spark` adds it (stedi/spark_jars.py)."
+        )
     workers = number_setting("STEDI_SPARK_WORKERS", "2")
     worker_cores = number_setting("STEDI_SPARK_WORKER_CORES", "1")
     timeout = number_setting("STEDI_SPARK_STARTUP_TIMEOUT", "180", float)

@@ -394,7 +394,8 @@ class SparkCluster:
             tasks[f"{log_page.scheme}://{log_page.netloc}"] += executor["completedTasks"]
         return tasks
 
-    def sql(self, statements: list[str]) -> None:
+    def sql(self, statements: list[str]) -> list[tuple[Any, ...]]:
+        """Runs the statements in one Thrift session; the last one's rows."""
         from pyhive import hive
 
         connection = hive.connect(
@@ -404,6 +405,7 @@ class SparkCluster:
             cursor = connection.cursor()
             for statement in statements:
                 cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else []
         finally:
             connection.close()
 
