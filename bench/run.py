@@ -54,6 +54,7 @@ from typing import Any
 
 import duckdb
 import psutil
+import yaml
 
 from stedi.generate import generate, generate_increment
 from stedi.spark_cluster import running_thrift_port
@@ -85,12 +86,12 @@ print(rows)
 """
 
 ANCHOR_SQL = PROJECT_DIR / "bench" / "anchor.sql"
-# The anchor's DuckDB settings are the dbt profile's (profiles.yml, target local).
+# The anchor's DuckDB settings are the dbt profile's (profile_settings()).
 ANCHOR_SCRIPT = """
-import sys, duckdb
-script, landing, database, lake, memory, threads = sys.argv[1:7]
+import json, sys, duckdb
+script, landing, database, lake, memory, threads, settings = sys.argv[1:8]
 con = duckdb.connect(database, config={
-    "memory_limit": memory, "threads": int(threads), "preserve_insertion_order": True,
+    **json.loads(settings), "memory_limit": memory, "threads": int(threads),
 })
 con.execute("set enable_progress_bar = false")
 for name, value in (("landing", landing), ("lake", lake), ("pseudonym_key", "bench-anchor")):
@@ -287,6 +288,16 @@ def timed_dbt(command: list[str], run_env: dict[str, str], root: Path) -> dict[s
     return measured
 
 
+def profile_settings() -> dict[str, object]:
+    """The DuckDB settings of the build's profile (profiles.yml, output local), but for the
+    memory limit and threads, which are templated there and given to the bench."""
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    settings = profile["stedi"]["outputs"]["local"]["settings"]
+    return {
+        name: value for name, value in settings.items() if name not in ("memory_limit", "threads")
+    }
+
+
 def run_anchor(landing: Path, work: Path, args: argparse.Namespace, env: dict[str, str]) -> dict:
     root = work / f"anchor-{landing.name}"
     shutil.rmtree(root, ignore_errors=True)
@@ -302,6 +313,7 @@ def run_anchor(landing: Path, work: Path, args: argparse.Namespace, env: dict[st
             str(root / "lake"),
             args.memory_limit,
             str(args.threads),
+            json.dumps(profile_settings()),
         ],
         env,
     )
