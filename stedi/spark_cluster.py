@@ -384,7 +384,7 @@ def up() -> int:
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise ClusterError("Java is not installed: Spark needs Java 17 (`java` on PATH).")
-    if not spark_jars.installed(spark_home() / "jars"):
+    if not spark_jars.installed():
         raise ClusterError(
             f"pyspark's jars lack {spark_jars.JAR}, without which the Thrift server fails"
             " to close some sessions: `make setup-spark` adds it (stedi/spark_jars.py)."

@@ -32,9 +32,9 @@ class JarError(Exception):
 
 
 def jars_folder() -> Path:
-    import pyspark
+    from stedi.spark_cluster import spark_home  # imports this module
 
-    return Path(pyspark.__file__).parent / "jars"
+    return spark_home() / "jars"
 
 
 def sha256(path: Path) -> str:
@@ -80,7 +80,9 @@ def install(folder: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
+    from stedi.spark_cluster import ClusterError
+
     try:
         print(f"{JAR} in {install().parent}", file=sys.stderr)
-    except JarError as error:
+    except (JarError, ClusterError) as error:
         sys.exit(f"stedi.spark_jars: {error}")
