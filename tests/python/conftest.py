@@ -321,6 +321,20 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     return built_once
 
 
+# Fixtures that build once per worker (session or module scope) and serve several tests.
+SHARED_BUILDS = ("built", "bad_build", "failed_build")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` the tests that share one of SHARED_BUILDS run on one worker,
+    so each of its builds is made once in the whole run, not once per worker."""
+    for item in items:
+        shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
+        if shared and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+
+
 @pytest.fixture(scope="session")
 def generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stedi.generate import generate

@@ -351,8 +351,10 @@ def test_a_missing_landing_folder_is_one_clear_line_on_spark(tmp_path, spark_clu
     assert "Exception" not in result.stderr  # Spark's own stack traces stay out of the way
 
 
-def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
-    _, on_spark = engine_builds(STRICT_BUILD["spark"], "strict", "spark")
+def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, spark_cluster, tmp_path):
+    # on the session's cluster, after its strict build (local Spark runs the same macros
+    # and would start a JVM of its own)
+    _, on_spark = engine_builds(STRICT_BUILD["spark_cluster"], "strict", "spark_cluster")
     before = lake_files(on_spark.result.lake)
     assert before
 
@@ -365,8 +367,8 @@ def test_a_failed_audit_on_spark_publishes_nothing(engine_builds, tmp_path):
         "{{ taken_after_consent('accelerometer_landing.reading_ms', 'consenting_customers.research_consent_ms') }}",
         "true",
         STEDI_LAKE=str(on_spark.result.lake),
-        STEDI_TARGET="spark",
         STEDI_PSEUDONYM_KEY=PSEUDONYM_KEY,
+        **spark_cluster.env(),
     )
     assert failed.returncode != 0
     assert "Failure in test no_data_without_consent" in failed.stdout
